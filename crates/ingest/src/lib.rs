@@ -1,1 +1,8 @@
-//! placeholder
+//! Import pipeline: readers, format detection, built-in formats (CTDC, HTCDS), declarative
+//! TOML mappings and validation. Nothing is dropped: every row comes out either as a case record
+//! or as a quarantined row with the issues that rejected it.
+
+pub mod read;
+pub mod report;
+
+pub use report::{ImportIssue, ImportSummary, ImportedRow, Severity, SourceInfo, WITHHELD};
