@@ -143,7 +143,6 @@ pub(crate) mod sex {
 
 pub(crate) mod recruiter {
     pub const INTIMATE_PARTNER: usize = 0;
-    pub const FRIEND: usize = 1;
     pub const FAMILY: usize = 2;
     pub const OTHER: usize = 3;
     pub const UNKNOWN: usize = 4;

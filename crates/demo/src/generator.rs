@@ -99,12 +99,12 @@ const FORMS: [Form; 7] = [
 /// Form weights by `[gender][minor]`.
 const FORM_WEIGHTS: [[[f64; 7]; 2]; 3] = [
     [
-        [0.640, 0.280, 0.030, 0.025, 0.022, 0.001, 0.002],
-        [0.600, 0.200, 0.020, 0.080, 0.090, 0.008, 0.002],
+        [0.655, 0.285, 0.030, 0.012, 0.015, 0.001, 0.002],
+        [0.640, 0.215, 0.020, 0.050, 0.065, 0.008, 0.002],
     ],
     [
-        [0.060, 0.860, 0.015, 0.045, 0.002, 0.012, 0.006],
-        [0.110, 0.640, 0.010, 0.180, 0.005, 0.050, 0.005],
+        [0.060, 0.880, 0.015, 0.028, 0.002, 0.010, 0.005],
+        [0.110, 0.740, 0.010, 0.100, 0.005, 0.030, 0.005],
     ],
     [
         [0.720, 0.200, 0.030, 0.040, 0.005, 0.000, 0.005],
@@ -116,11 +116,11 @@ const FORM_WEIGHTS: [[[f64; 7]; 2]; 3] = [
 /// `[female/male][minor]`.
 const SECTOR_WEIGHTS: [[[f64; labour::SPECIFIC]; 2]; 2] = [
     [
-        [0.08, 0.005, 0.015, 0.01, 0.46, 0.10, 0.02, 0.11, 0.005, 0.02, 0.005, 0.12],
+        [0.08, 0.005, 0.015, 0.01, 0.46, 0.10, 0.02, 0.11, 0.005, 0.02, 0.005, 0.08],
         [0.08, 0.005, 0.12, 0.005, 0.35, 0.05, 0.06, 0.07, 0.005, 0.10, 0.005, 0.10],
     ],
     [
-        [0.18, 0.06, 0.015, 0.30, 0.05, 0.06, 0.03, 0.13, 0.04, 0.015, 0.03, 0.09],
+        [0.18, 0.06, 0.015, 0.30, 0.05, 0.06, 0.03, 0.13, 0.04, 0.015, 0.03, 0.06],
         [0.15, 0.05, 0.16, 0.08, 0.05, 0.04, 0.10, 0.08, 0.03, 0.12, 0.01, 0.08],
     ],
 ];
@@ -180,8 +180,8 @@ const MISSING: [Missingness; 2] = [
         form: 0.20,
         sector: 0.10,
         sex_type: 0.65,
-        means_form_known: 0.50,
-        means_form_unknown: 0.75,
+        means_form_known: 0.47,
+        means_form_unknown: 0.70,
         abduction: 0.45,
         recruiter: 0.80,
     },
@@ -315,7 +315,7 @@ impl DemoGenerator {
     fn draw_victim(&mut self) -> Victim {
         let t = self.tables;
         let rng = &mut self.rng;
-        let year_index = t_sample(&self.years, rng);
+        let year_index = self.years.sample(rng);
         let year = self.cfg.first_year + year_index as u16;
         let hotline = chance(rng, hotline_probability(year));
         let gender = match t.genders.sample(rng) {
@@ -490,10 +490,6 @@ impl DemoGenerator {
     }
 }
 
-fn t_sample(c: &Categorical, rng: &mut ChaCha8Rng) -> usize {
-    c.sample(rng)
-}
-
 /// Every position the renderer writes.
 fn covered_columns() -> Vec<usize> {
     let mut v = vec![
@@ -610,8 +606,11 @@ fn draw_sectors(rng: &mut ChaCha8Rng, v: &Victim) -> u32 {
 
 fn draw_sex_types(rng: &mut ChaCha8Rng, year: u16, minor: bool) -> u32 {
     // Remote interactive and private sexual services are collected from 2017 on.
-    let late = if year >= 2017 { 0.03 } else { 0.0 };
-    let mut w = [0.88, 0.06, late, late];
+    let mut w = [0.88, 0.06, 0.0, 0.0];
+    if year >= 2017 {
+        w[sex::REMOTE_INTERACTIVE] = 0.03;
+        w[sex::PRIVATE_SERVICES] = 0.03;
+    }
     if minor {
         w[sex::PORNOGRAPHY] *= 3.0;
     }
@@ -685,7 +684,6 @@ fn draw_recruiters(
     if first != recruiter::UNKNOWN && chance(rng, 0.06) {
         w[recruiter::UNKNOWN] = 0.0;
         w[first] = 0.0;
-        let _ = recruiter::FRIEND;
         mask |= 1 << pick(rng, &w);
     }
     mask

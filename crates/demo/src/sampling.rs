@@ -60,7 +60,8 @@ impl Categorical {
         Categorical { cumulative }
     }
 
-    /// Probability of index `i` (for tests and reports).
+    /// Probability of index `i` (for tests).
+    #[cfg(test)]
     pub(crate) fn probability(&self, i: usize) -> f64 {
         let total = self.cumulative[self.cumulative.len() - 1];
         let before = if i == 0 { 0.0 } else { self.cumulative[i - 1] };

@@ -71,6 +71,9 @@ pub struct ImportSummary {
     pub unmapped_columns: Vec<String>,
     /// Direct-identifier columns whose values were withheld.
     pub withheld_columns: Vec<String>,
+    /// Rows that repeat the header labels (the HTCDS template's second row), not data.
+    #[serde(default)]
+    pub label_rows_skipped: u64,
 }
 
 impl ImportSummary {

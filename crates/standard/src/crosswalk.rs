@@ -292,8 +292,16 @@ pub fn complete_flag_families(schema: CtdcSchema, header: &[CtdcColumn], rec: &m
     }
 }
 
-/// Fill fields the model derives from others (ISIC sections from CTDC labour activities).
+/// Fill fields the model derives from others: ISIC sections from CTDC labour activities, the
+/// country of exploitation from an exploitation event.
 pub fn derive(rec: &mut CaseRecord) {
+    if rec.victim.country_of_exploitation.is_none() {
+        rec.victim.country_of_exploitation = rec
+            .events
+            .iter()
+            .find(|e| e.event_type == EventType::Exploitation)
+            .and_then(|e| e.country);
+    }
     if rec.victim.industries.is_empty() {
         let mut ind = crate::model::Flags::new();
         for (a, &v) in &rec.victim.labour_activities {
@@ -424,7 +432,6 @@ fn encode(schema: CtdcSchema, c: &CtdcColumn, rec: &CaseRecord, marker: &str, st
             let m = rec
                 .person
                 .majority
-                .or_else(|| rec.person.age_band.and_then(|a| a.majority()))
                 .or_else(|| rec.person.age.map(|a| if a < 18 { Majority::Minor } else { Majority::Adult }));
             m.map(|m| m.code().to_string()).unwrap_or_else(|| marker.into())
         }

@@ -183,8 +183,13 @@ pub enum Target {
     Derived,
     /// Kept verbatim in `extra` under the column name.
     Extra,
-    /// Deliberately not imported (e.g. direct identifiers); the raw row still holds it.
+    /// Deliberately not imported; the raw row still holds it.
     Ignore,
+    /// A direct identifier (name, phone, e-mail, address, ID number): never stored, not even in
+    /// the raw row.
+    Identifier,
+    /// A place of an event: a country if the text is one, else kept as the city/locality text.
+    EventPlace(EventType),
 }
 
 const SIMPLE: &[(&str, Target)] = &[
@@ -240,6 +245,7 @@ const SIMPLE: &[(&str, Target)] = &[
     ("derived", Target::Derived),
     ("extra", Target::Extra),
     ("ignore", Target::Ignore),
+    ("identifier", Target::Identifier),
 ];
 
 impl Target {
@@ -267,6 +273,7 @@ impl Target {
             "date" => Target::EventDate(ty),
             "latitude" => Target::EventLatitude(ty),
             "longitude" => Target::EventLongitude(ty),
+            "place" => Target::EventPlace(ty),
             _ => return None,
         })
     }
@@ -285,6 +292,7 @@ impl Target {
             Target::EventDate(t) => format!("events.{}.date", t.code().to_lowercase()),
             Target::EventLatitude(t) => format!("events.{}.latitude", t.code().to_lowercase()),
             Target::EventLongitude(t) => format!("events.{}.longitude", t.code().to_lowercase()),
+            Target::EventPlace(t) => format!("events.{}.place", t.code().to_lowercase()),
             _ => unreachable!("every simple target is in SIMPLE"),
         }
     }
@@ -297,7 +305,7 @@ impl Target {
             v.extend(g.codes().iter().map(|c| format!("{}.{c}", g.path())));
         }
         for t in EventType::all() {
-            for f in ["country", "state", "city", "date", "latitude", "longitude"] {
+            for f in ["country", "state", "city", "date", "latitude", "longitude", "place"] {
                 v.push(format!("events.{}.{f}", t.code().to_lowercase()));
             }
         }
@@ -562,7 +570,11 @@ pub fn apply(
             rec.consent.get_or_insert_with(Default::default).manage_personal_data =
                 Some(parse_bool(v)?)
         }
-        Target::Derived | Target::Ignore => {}
+        Target::EventPlace(t) => match Country::parse(v) {
+            Some(c) => event(rec, *t).country = Some(c),
+            None => event(rec, *t).city = text(),
+        },
+        Target::Derived | Target::Ignore | Target::Identifier => {}
         Target::Extra => {
             rec.extra.insert(column.to_string(), v.to_string());
         }
@@ -744,7 +756,10 @@ pub fn get(rec: &CaseRecord, target: &Target) -> Vec<String> {
         Target::EventLongitude(t) => one(ev(*t).and_then(|e| e.longitude)),
         Target::Consent => b(rec.consent.as_ref().and_then(|c| c.given)),
         Target::ManagePersonalData => b(rec.consent.as_ref().and_then(|c| c.manage_personal_data)),
-        Target::Derived | Target::Ignore | Target::Extra => Vec::new(),
+        Target::EventPlace(t) => one(ev(*t).and_then(|e| {
+            e.country.map(|c| c.to_string()).or_else(|| e.city.clone())
+        })),
+        Target::Derived | Target::Ignore | Target::Extra | Target::Identifier => Vec::new(),
     }
 }
 

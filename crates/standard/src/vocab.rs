@@ -20,16 +20,31 @@ pub trait Vocab: Sized + Copy + Ord + 'static {
     fn label(self) -> &'static str;
     /// Parse a value name or label, ignoring case, spaces and punctuation.
     fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        if let Some(v) = Self::all().iter().find(|v| v.code() == s || v.label() == s) {
+            return Some(*v);
+        }
         let key = normalise(s);
         if key.is_empty() {
             return None;
         }
         Self::all().iter().copied().find(|v| {
-            normalise(v.code()) == key
-                || normalise(v.label()) == key
-                || strip_section(v.code()).is_some_and(|c| normalise(c) == key)
+            same_normalised(&key, v.code())
+                || same_normalised(&key, v.label())
+                || strip_section(v.code()).is_some_and(|c| same_normalised(&key, c))
         })
     }
+}
+
+/// Whether `candidate`, normalised, equals the already-normalised `key` (no allocation).
+fn same_normalised(key: &str, candidate: &str) -> bool {
+    let mut k = key.chars();
+    for c in candidate.chars().filter(|c| c.is_alphanumeric()).flat_map(|c| c.to_lowercase()) {
+        if k.next() != Some(c) {
+            return false;
+        }
+    }
+    k.next().is_none()
 }
 
 /// Lower-case ASCII letters and digits only: "Debt bondage " == "DebtBondage".

@@ -296,9 +296,7 @@ impl CsvSource {
     }
 
     fn read_record(&mut self) -> Result<Option<RecordStart>, ReadError> {
-        self.parser
-            .read()
-            .map_err(|e| ReadError::io(&self.file, e))
+        self.parser.read().map_err(|e| ReadError::io(&self.file, e))
     }
 
     /// Converts the current record to text cells, reusing `cells`.
@@ -398,8 +396,7 @@ impl CsvSource {
             }
             Decoding::Transcoded { encoding } => {
                 let mut input = decoder(f, encoding).map_err(io_err)?;
-                io::copy(&mut (&mut input).take(start.offset), &mut io::sink())
-                    .map_err(io_err)?;
+                io::copy(&mut (&mut input).take(start.offset), &mut io::sink()).map_err(io_err)?;
                 Box::new(input)
             }
         };

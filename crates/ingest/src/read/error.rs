@@ -182,7 +182,12 @@ pub(crate) fn utf16_without_bom(sample: &[u8]) -> Option<EncodingGuess> {
     }
     let pairs = sample.len() / 2;
     let even_nul = sample.iter().step_by(2).filter(|&&b| b == 0).count();
-    let odd_nul = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let odd_nul = sample
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter(|&&b| b == 0)
+        .count();
     if odd_nul * 10 >= pairs * 4 && even_nul * 20 <= pairs {
         Some(EncodingGuess::Utf16Le)
     } else if even_nul * 10 >= pairs * 4 && odd_nul * 20 <= pairs {

@@ -146,7 +146,9 @@ pub fn open_table(
     match kind {
         TableKind::Csv { delimiter } => {
             let delimiter = opts.delimiter.unwrap_or(delimiter);
-            Ok(Box::new(csv_source::CsvSource::open(path, delimiter, opts)?))
+            Ok(Box::new(csv_source::CsvSource::open(
+                path, delimiter, opts,
+            )?))
         }
         TableKind::Xlsx | TableKind::Ods => {
             Ok(Box::new(workbook::WorkbookSource::open(path, kind, opts)?))

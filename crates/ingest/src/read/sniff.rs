@@ -330,10 +330,7 @@ mod tests {
         assert_eq!(sniff_delimiter(b"single\nx\ny\n"), b',');
         assert_eq!(sniff_delimiter(b""), b',');
         // Quoted delimiters do not count.
-        assert_eq!(
-            sniff_delimiter(b"a;b\n\"1,2,3\";4\n\"5,6,7\";8\n"),
-            b';'
-        );
+        assert_eq!(sniff_delimiter(b"a;b\n\"1,2,3\";4\n\"5,6,7\";8\n"), b';');
         // Escaped quotes inside quoted fields.
         assert_eq!(
             sniff_delimiter(b"a;b\n\"x\"\",y\";1\n\"p\"\"q,r\";2\n"),
