@@ -134,9 +134,6 @@ pub enum DemoError {
     /// The configuration cannot be generated.
     #[error("invalid demo configuration: {0}")]
     InvalidConfig(String),
-    /// The CSV writer failed.
-    #[error("writing demo CSV: {0}")]
-    Csv(#[from] csv::Error),
     /// The output failed.
     #[error("writing demo CSV: {0}")]
     Io(#[from] std::io::Error),
@@ -155,18 +152,64 @@ pub fn synthetic_notice(seed: u64) -> String {
     SYNTHETIC_NOTICE.replace("{seed}", &seed.to_string())
 }
 
-/// Writes a header and `cfg.victims` rows of the 2018 k-anonymised format as CSV to `out`;
-/// returns the number of data rows written. Rejects an invalid configuration.
-pub fn write_kanon_csv<W: Write>(cfg: &DemoConfig, out: W) -> Result<u64, DemoError> {
+/// Writes a header and `cfg.victims` rows of the 2018 k-anonymised format as CSV (RFC 4180,
+/// `,`-separated, `\n`-terminated, fields quoted only when they need it) to `out`; returns the
+/// number of data rows written. Rejects an invalid configuration. `out` need not be buffered.
+pub fn write_kanon_csv<W: Write>(cfg: &DemoConfig, mut out: W) -> Result<u64, DemoError> {
+    const FLUSH_AT: usize = 1 << 16;
     let mut generator = DemoGenerator::try_new(*cfg)?;
-    let mut writer = csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(out);
-    writer.write_record(cthub_standard::ctdc::KANON_2018_COLUMNS)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(FLUSH_AT + 4096);
+    push_record(&mut buf, cthub_standard::ctdc::KANON_2018_COLUMNS);
     let mut row = Vec::new();
     let mut written = 0u64;
     while generator.next_into(&mut row) {
-        writer.write_record(&row)?;
+        push_record(&mut buf, &row);
         written += 1;
+        if buf.len() >= FLUSH_AT {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
     }
-    writer.flush()?;
+    out.write_all(&buf)?;
+    out.flush()?;
     Ok(written)
+}
+
+/// Appends one CSV record. The generator's values never need quoting, but a field that does
+/// (a `,`, `"`, CR or LF) is quoted with inner quotes doubled, so the output is always valid.
+fn push_record<S: AsRef<str>>(buf: &mut Vec<u8>, fields: &[S]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        let bytes = field.as_ref().as_bytes();
+        if bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+            buf.push(b'"');
+            for &b in bytes {
+                if b == b'"' {
+                    buf.push(b'"');
+                }
+                buf.push(b);
+            }
+            buf.push(b'"');
+        } else {
+            buf.extend_from_slice(bytes);
+        }
+    }
+    buf.push(b'\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_record;
+
+    #[test]
+    fn fields_that_need_it_are_quoted() {
+        let mut buf = Vec::new();
+        push_record(&mut buf, &["a", "b,c", "say \"hi\"", "", "x\ny"]);
+        assert_eq!(buf, b"a,\"b,c\",\"say \"\"hi\"\"\",,\"x\ny\"\n");
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(buf.as_slice());
+        let rec = reader.records().next().and_then(Result::ok).map(|r| r.iter().map(String::from).collect::<Vec<_>>());
+        assert_eq!(rec, Some(vec!["a".into(), "b,c".into(), "say \"hi\"".into(), String::new(), "x\ny".into()]));
+    }
 }

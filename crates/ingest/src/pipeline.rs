@@ -493,10 +493,21 @@ impl Prepared {
                 self.summary.label_rows_skipped += 1;
                 continue;
             }
+            if self.only_ignored_cells(&row.cells) {
+                // e.g. the template's pre-numbered empty rows: an index number is not data
+                continue;
+            }
             let out = self.process(row.number, row.cells);
             self.summary.add_row(&out);
             return Ok(Some(out));
         }
+    }
+
+    fn only_ignored_cells(&self, cells: &[String]) -> bool {
+        cells.len() <= self.plan.columns.len()
+            && cells.iter().zip(&self.plan.columns).all(|(c, col)| {
+                col.target == Target::Ignore || c.trim().is_empty()
+            })
     }
 
     fn is_label_row(&self, cells: &[String]) -> bool {

@@ -1,1 +1,415 @@
-//! placeholder
+//! cthub's stores: an embedded SQLite database (the default) and PostgreSQL, with the same
+//! logical schema and the same behaviour.
+//!
+//! A store holds *contributions* (one imported file each, with its provenance), the accepted
+//! case records, the quarantined rows with their issues, every import issue, and an append-only
+//! audit log. Every write is logged: migrations (`migrate`) and committed imports (`import`).
+//!
+//! # Locations
+//!
+//! [`open`] takes a location:
+//!
+//! * `postgres://…` or `postgresql://…` opens PostgreSQL. Besides the standard connection
+//!   parameters (including `options=-csearch_path%3D<schema>`), the URL may carry a cthub-specific
+//!   `schema=<name>` query parameter: the store then lives in that schema (created if missing),
+//!   exactly as with [`open_postgres_with_schema`]. Without it, the server's default search path
+//!   applies (usually `public`).
+//! * anything else is the path of a SQLite file, created if missing.
+//!
+//! # Imports
+//!
+//! [`Store::begin_import`] starts one database transaction for a whole file. Rows are streamed in
+//! through [`ImportTx::add`] and [`ImportTx::commit`] makes them visible at once, together with
+//! the contribution row and its audit entry. Dropping the [`ImportTx`] without committing (or the
+//! process dying) leaves the store exactly as it was.
+
+use cthub_ingest::{ImportIssue, ImportSummary, ImportedRow, SourceInfo};
+use cthub_standard::CaseRecord;
+use serde::Serialize;
+
+mod facts;
+mod migrations;
+mod pg;
+mod sqlite;
+
+pub use migrations::{Migration, LATEST_VERSION, MIGRATIONS};
+pub use pg::{open_postgres, open_postgres_with_schema, PgStore};
+pub use sqlite::{open_sqlite, SqliteStore};
+
+/// Everything that can go wrong in a store. Messages are meant for end users; they never contain
+/// passwords.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "cannot connect to PostgreSQL at {target}: {source} (is the server running? set CTHUB_DATABASE_URL)"
+    )]
+    Connect {
+        /// `host:port` (or socket directory), never credentials.
+        target: String,
+        #[source]
+        source: postgres::Error,
+    },
+    #[error("invalid PostgreSQL location {location}: {reason}")]
+    InvalidLocation { location: String, reason: String },
+    #[error("invalid schema name {0:?}: use letters, digits and underscores (at most 63, not starting with a digit)")]
+    InvalidSchema(String),
+    #[error("this file was already imported as contribution {contribution_id} ({file})")]
+    AlreadyImported { contribution_id: i64, file: String },
+    #[error("cannot apply database migration {version} ({description}): {message}")]
+    Migration {
+        version: i64,
+        description: String,
+        message: String,
+    },
+    #[error(
+        "the database schema is at version {found}, newer than this cthub supports ({supported}); upgrade cthub"
+    )]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL error: {}", pg::describe(.0))]
+    Postgres(#[from] postgres::Error),
+    #[error("stored data cannot be read or written as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Who contributes a file, and what the file is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContributionMeta {
+    pub organisation: String,
+    pub imported_by: String,
+    pub source: SourceInfo,
+    /// The rows are synthetic (generated, demo or differentially private data), not real cases.
+    pub synthetic: bool,
+}
+
+/// One committed import: provenance and counts.
+///
+/// Row counts (`rows_read`, `rows_accepted`, `rows_quarantined`, `issues` = errors, `warnings`)
+/// are what the store actually received through [`ImportTx::add`]; the caller's
+/// [`ImportSummary`] is kept verbatim as well (see [`Contribution::summary`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contribution {
+    pub id: i64,
+    pub organisation: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub format: String,
+    pub container: String,
+    pub sheet: Option<String>,
+    pub columns: Vec<String>,
+    pub schema_version: u32,
+    /// RFC 3339, UTC.
+    pub imported_at: String,
+    pub imported_by: String,
+    pub synthetic: bool,
+    pub rows_read: u64,
+    pub rows_accepted: u64,
+    pub rows_quarantined: u64,
+    /// Error-severity issues (the ones that quarantine rows).
+    pub issues: u64,
+    pub warnings: u64,
+    /// The [`ImportSummary`] given at commit (rule and column totals, withheld columns, ...).
+    pub summary: serde_json::Value,
+}
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+/// A rejected row, kept with its raw content and the issues that rejected it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantinedRow {
+    pub contribution_id: i64,
+    pub source_row: u64,
+    pub raw: Vec<String>,
+    pub issues: Vec<ImportIssue>,
+}
+
+/// An accepted record as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub id: i64,
+    pub contribution_id: i64,
+    pub source_row: u64,
+    pub schema_version: u32,
+    pub record: CaseRecord,
+    pub raw: Vec<String>,
+}
+
+/// Row counts of the whole store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub records: u64,
+    pub quarantined: u64,
+    pub contributions: u64,
+    /// Stored issues of severity `error`.
+    pub issues: u64,
+    /// Stored issues of severity `warning`.
+    pub warnings: u64,
+}
+
+/// Headline figures over all accepted records, computed by SQL aggregates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Headline {
+    pub records: u64,
+    pub quarantined: u64,
+    pub contributions: u64,
+    /// Records that belong to synthetic contributions.
+    pub synthetic_records: u64,
+    /// Share of `Feminine` or `TransgenderFeminine` among records whose gender is known
+    /// (`NonSpecifiedUnknown` counts as not known). `None` when no record has a known gender.
+    pub female_share: Option<f64>,
+    /// Share of minors among records whose majority is known (recorded, or implied by the age
+    /// band or exact age).
+    pub minor_share: Option<f64>,
+    /// Records per exploitation family: `ForcedLabour`, `SexualExploitation`, `Other` (any other
+    /// type), always in this order; a record can count in several.
+    pub exploitation: Vec<(String, u64)>,
+    /// The ten most frequent (citizenship, country of exploitation) pairs, alpha-2, domestic
+    /// pairs included; ties by codes.
+    pub top_flows: Vec<(String, String, u64)>,
+    /// Share of domestic cases (citizenship = country of exploitation) among records with both known.
+    pub domestic_share: Option<f64>,
+    /// First and last registration year (`registration_from`).
+    pub years: Option<(i64, i64)>,
+    /// Records per registration year (`registration_from`), ascending.
+    pub by_year: Vec<(i64, u64)>,
+}
+
+/// A database holding cthub's data.
+pub trait Store: Send {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// The file path, or the URL without password.
+    fn location(&self) -> String;
+    /// The latest applied migration.
+    fn schema_version(&mut self) -> Result<i64>;
+    fn contribution_by_hash(&mut self, sha256: &str) -> Result<Option<Contribution>>;
+    /// Begin a one-transaction import. Nothing is visible to other connections until commit;
+    /// dropping the [`ImportTx`] without commit (or the process dying) rolls everything back.
+    ///
+    /// Fails with [`StoreError::AlreadyImported`] when a contribution with the same SHA-256
+    /// exists (callers should check [`Store::contribution_by_hash`] first to say so earlier).
+    fn begin_import<'a>(&'a mut self, meta: &ContributionMeta) -> Result<Box<dyn ImportTx + 'a>>;
+    /// All contributions in id order.
+    fn contributions(&mut self) -> Result<Vec<Contribution>>;
+    /// Stream the accepted records (of one contribution, or all) in id order; returns how many
+    /// were passed to `f`. An error from `f` stops the stream and is returned.
+    fn for_each_record(
+        &mut self,
+        contribution: Option<i64>,
+        f: &mut dyn FnMut(StoredRecord) -> Result<()>,
+    ) -> Result<u64>;
+    /// Quarantined rows (of one contribution, or all) in the order they were stored.
+    fn quarantine(&mut self, contribution: Option<i64>) -> Result<Vec<QuarantinedRow>>;
+    /// Every issue (errors and warnings) of a contribution, in the order they were stored.
+    fn issues(&mut self, contribution: i64) -> Result<Vec<ImportIssue>>;
+    /// The whole audit log in order.
+    fn audit_log(&mut self) -> Result<Vec<AuditEntry>>;
+    /// Append an entry to the audit log.
+    fn record_audit(&mut self, actor: &str, action: &str, detail: serde_json::Value) -> Result<()>;
+    fn counts(&mut self) -> Result<Counts>;
+    fn headline(&mut self) -> Result<Headline>;
+}
+
+/// One import in progress (one database transaction).
+pub trait ImportTx {
+    /// The id the contribution will have once committed.
+    fn contribution_id(&self) -> i64;
+    /// Store one row: an accepted row becomes a case record, a row without record goes to
+    /// quarantine. Every issue of the row (errors and warnings) is stored too.
+    fn add(&mut self, row: &ImportedRow) -> Result<()>;
+    /// Finish the contribution (counts, summary, audit entry) and commit everything at once.
+    fn commit(self: Box<Self>, summary: &ImportSummary) -> Result<Contribution>;
+}
+
+/// Open a store by location: `postgres://…`/`postgresql://…` is PostgreSQL (see the crate
+/// documentation for the `schema` parameter), anything else a SQLite file path (created if
+/// missing). Pending migrations are applied.
+pub fn open(location: &str) -> Result<Box<dyn Store>> {
+    if is_postgres_url(location) {
+        Ok(Box::new(open_postgres(location)?))
+    } else {
+        Ok(Box::new(open_sqlite(location)?))
+    }
+}
+
+/// Whether a location names a PostgreSQL server.
+pub fn is_postgres_url(location: &str) -> bool {
+    let l = location.trim_start();
+    ["postgres://", "postgresql://"]
+        .iter()
+        .any(|p| l.len() >= p.len() && l[..p.len()].eq_ignore_ascii_case(p))
+}
+
+/// Current time as RFC 3339 UTC with microseconds (sorts as text).
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The audit detail of a committed import.
+pub(crate) fn import_audit_detail(c: &Contribution) -> serde_json::Value {
+    serde_json::json!({
+        "contribution": c.id,
+        "organisation": c.organisation,
+        "file": c.file_name,
+        "sha256": c.sha256,
+        "format": c.format,
+        "synthetic": c.synthetic,
+        "rows_read": c.rows_read,
+        "rows_accepted": c.rows_accepted,
+        "rows_quarantined": c.rows_quarantined,
+        "issues": c.issues,
+        "warnings": c.warnings,
+    })
+}
+
+/// Counters an import keeps while rows stream in.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct RowCounts {
+    pub accepted: u64,
+    pub quarantined: u64,
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+impl RowCounts {
+    pub fn count(&mut self, row: &ImportedRow) {
+        if row.record.is_some() {
+            self.accepted += 1;
+        } else {
+            self.quarantined += 1;
+        }
+        for i in &row.issues {
+            match i.severity {
+                cthub_ingest::Severity::Error => self.errors += 1,
+                cthub_ingest::Severity::Warning => self.warnings += 1,
+            }
+        }
+    }
+}
+
+pub(crate) fn severity_code(s: cthub_ingest::Severity) -> &'static str {
+    match s {
+        cthub_ingest::Severity::Error => "error",
+        cthub_ingest::Severity::Warning => "warning",
+    }
+}
+
+pub(crate) fn parse_severity(s: &str) -> Result<cthub_ingest::Severity> {
+    match s {
+        "error" => Ok(cthub_ingest::Severity::Error),
+        "warning" => Ok(cthub_ingest::Severity::Warning),
+        other => Err(StoreError::Corrupt(format!("unknown issue severity {other:?}"))),
+    }
+}
+
+pub(crate) fn to_u64(v: i64, what: &str) -> Result<u64> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what}: {v}")))
+}
+
+pub(crate) fn to_u32(v: i64, what: &str) -> Result<u32> {
+    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} out of range: {v}")))
+}
+
+pub(crate) fn to_i64(v: u64, what: &str) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} too large: {v}")))
+}
+
+pub(crate) fn share(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// The headline queries, written so that the same text runs on SQLite and PostgreSQL.
+pub(crate) mod headline_sql {
+    pub const TOTALS: &str = "SELECT CAST(COUNT(*) AS BIGINT), \
+        CAST(COALESCE(SUM(CASE WHEN gender IN ('Feminine', 'TransgenderFeminine') THEN 1 ELSE 0 END), 0) AS BIGINT), \
+        CAST(COALESCE(SUM(CASE WHEN gender IS NOT NULL AND gender <> 'NonSpecifiedUnknown' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+        CAST(COALESCE(SUM(CASE WHEN majority = 'Minor' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+        CAST(COUNT(majority) AS BIGINT), \
+        CAST(COALESCE(SUM(is_forced_labour), 0) AS BIGINT), \
+        CAST(COALESCE(SUM(is_sexual_exploitation), 0) AS BIGINT), \
+        CAST(COALESCE(SUM(is_other_exploitation), 0) AS BIGINT), \
+        CAST(COALESCE(SUM(CASE WHEN citizenship = country_of_exploitation THEN 1 ELSE 0 END), 0) AS BIGINT), \
+        CAST(COALESCE(SUM(CASE WHEN citizenship IS NOT NULL AND country_of_exploitation IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+        CAST(MIN(registration_from) AS BIGINT), \
+        CAST(MAX(registration_from) AS BIGINT) \
+        FROM case_record";
+    pub const TOP_FLOWS: &str = "SELECT citizenship, country_of_exploitation, CAST(COUNT(*) AS BIGINT) AS n \
+        FROM case_record WHERE citizenship IS NOT NULL AND country_of_exploitation IS NOT NULL \
+        GROUP BY citizenship, country_of_exploitation \
+        ORDER BY n DESC, citizenship, country_of_exploitation LIMIT 10";
+    pub const BY_YEAR: &str = "SELECT CAST(registration_from AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+        FROM case_record WHERE registration_from IS NOT NULL \
+        GROUP BY registration_from ORDER BY registration_from";
+    pub const OTHERS: &str = "SELECT \
+        (SELECT CAST(COUNT(*) AS BIGINT) FROM quarantine), \
+        (SELECT CAST(COUNT(*) AS BIGINT) FROM contribution), \
+        (SELECT CAST(COUNT(*) AS BIGINT) FROM case_record WHERE contribution_id IN \
+            (SELECT id FROM contribution WHERE synthetic = TRUE))";
+    pub const COUNTS: &str = "SELECT \
+        (SELECT CAST(COUNT(*) AS BIGINT) FROM case_record), \
+        (SELECT CAST(COUNT(*) AS BIGINT) FROM quarantine), \
+        (SELECT CAST(COUNT(*) AS BIGINT) FROM contribution), \
+        (SELECT CAST(COUNT(*) AS BIGINT) FROM import_issue WHERE severity = 'error'), \
+        (SELECT CAST(COUNT(*) AS BIGINT) FROM import_issue WHERE severity = 'warning')";
+}
+
+/// Assemble a [`Headline`] from the results of the [`headline_sql`] queries.
+pub(crate) fn build_headline(
+    totals: [Option<i64>; 12],
+    others: [i64; 3],
+    top_flows: Vec<(String, String, i64)>,
+    by_year: Vec<(i64, i64)>,
+) -> Result<Headline> {
+    use cthub_standard::vocab::{ExploitationType, Vocab};
+    let t = |i: usize| totals[i].unwrap_or(0);
+    let years = match (totals[10], totals[11]) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => None,
+    };
+    Ok(Headline {
+        records: to_u64(t(0), "count")?,
+        quarantined: to_u64(others[0], "count")?,
+        contributions: to_u64(others[1], "count")?,
+        synthetic_records: to_u64(others[2], "count")?,
+        female_share: share(t(1), t(2)),
+        minor_share: share(t(3), t(4)),
+        exploitation: vec![
+            (ExploitationType::ForcedLabour.code().to_string(), to_u64(t(5), "count")?),
+            (ExploitationType::SexualExploitation.code().to_string(), to_u64(t(6), "count")?),
+            (ExploitationType::Other.code().to_string(), to_u64(t(7), "count")?),
+        ],
+        top_flows: top_flows
+            .into_iter()
+            .map(|(a, b, n)| Ok((a, b, to_u64(n, "count")?)))
+            .collect::<Result<_>>()?,
+        domestic_share: share(t(8), t(9)),
+        years,
+        by_year: by_year
+            .into_iter()
+            .map(|(y, n)| Ok((y, to_u64(n, "count")?)))
+            .collect::<Result<_>>()?,
+    })
+}

@@ -144,11 +144,6 @@ impl Parser {
         }
     }
 
-    fn field(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.fields[start..self.ends[i]]
-    }
-
     fn record_bytes(&self) -> &[u8] {
         &self.fields[..self.ends[..self.nfields].last().copied().unwrap_or(0)]
     }
@@ -303,10 +298,17 @@ impl CsvSource {
     fn convert(&self, start: &RecordStart, cells: &mut Vec<String>) -> Result<(), ReadError> {
         let n = self.parser.nfields;
         cells.truncate(n);
-        for i in 0..n {
-            let Ok(text) = std::str::from_utf8(self.parser.field(i)) else {
+        // Validate the whole record at once (fast for ASCII); a field is then
+        // valid UTF-8 if it starts and ends on character boundaries.
+        let Ok(all) = std::str::from_utf8(self.parser.record_bytes()) else {
+            return Err(self.encoding_error(start));
+        };
+        let mut begin = 0;
+        for (i, &end) in self.parser.ends[..n].iter().enumerate() {
+            let Some(text) = all.get(begin..end) else {
                 return Err(self.encoding_error(start));
             };
+            begin = end;
             match cells.get_mut(i) {
                 Some(cell) => {
                     cell.clear();

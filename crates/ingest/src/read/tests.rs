@@ -186,6 +186,14 @@ fn invalid_utf8_is_an_encoding_error_with_the_line() {
         other => panic!("unexpected {other:?}"),
     }
 
+    // Invalid fields whose concatenation would be valid UTF-8 ("é" split by a comma).
+    let path = write_file(&dir, "split.csv", b"a,b\n\xC3,\xA9\n");
+    let mut source = open_sniffed(&path, &ReadOptions::default()).unwrap();
+    match source.next_row().unwrap_err() {
+        ReadError::Encoding { line, byte_offset, .. } => assert_eq!((line, byte_offset), (2, 4)),
+        other => panic!("unexpected {other:?}"),
+    }
+
     // In the header row.
     let path = write_file(&dir, "latin3.csv", b"id,n\xe4me\n1,2\n");
     match open_sniffed(&path, &ReadOptions::default()).err().unwrap() {

@@ -1,0 +1,855 @@
+//! The PostgreSQL store: the same schema and behaviour as the SQLite store; bulk rows go in
+//! through `COPY … FROM STDIN` inside the import's transaction.
+
+use std::io::Write;
+use std::time::Duration;
+
+use cthub_ingest::{ImportIssue, ImportSummary, ImportedRow};
+use postgres::{Client, GenericClient, IsolationLevel, NoTls, Transaction};
+
+use crate::facts::Facts;
+use crate::migrations::{self, MIGRATIONS, PG_MIGRATIONS_TABLE};
+use crate::sqlite::ContributionRow;
+use crate::{
+    build_headline, headline_sql, import_audit_detail, now, parse_severity, severity_code, to_i64,
+    to_u32, to_u64, AuditEntry, Contribution, ContributionMeta, Counts, Headline, ImportTx,
+    QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION,
+};
+
+/// A cthub store in a PostgreSQL database (optionally in one schema of it).
+pub struct PgStore {
+    client: Client,
+    location: String,
+    schema: Option<String>,
+}
+
+/// A readable description of a PostgreSQL error: the server's message (with detail and hint)
+/// for database errors, the client's otherwise.
+pub(crate) fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = db.message().to_string();
+            if let Some(d) = db.detail() {
+                s.push_str(" (");
+                s.push_str(d);
+                s.push(')');
+            }
+            if let Some(h) = db.hint() {
+                s.push_str("; hint: ");
+                s.push_str(h);
+            }
+            s
+        }
+        None => e.to_string(),
+    }
+}
+
+/// Open a PostgreSQL store from a `postgres://` URL and apply pending migrations.
+///
+/// Besides the standard parameters, the URL may carry `schema=<name>` (cthub's own parameter):
+/// the store then lives in that schema, as with [`open_postgres_with_schema`].
+pub fn open_postgres(url: &str) -> Result<PgStore> {
+    let (base, schema) = split_schema_param(url)?;
+    connect(&base, schema, redact_url(url))
+}
+
+/// Open a PostgreSQL store whose tables live in `schema` (created if missing; lower-case
+/// letters, digits and `_`). The connection's `search_path` is set to that schema only, via the
+/// startup `options` (`-csearch_path=<schema>`).
+pub fn open_postgres_with_schema(url: &str, schema: &str) -> Result<PgStore> {
+    let (base, in_url) = split_schema_param(url)?;
+    let location = match in_url {
+        Some(other) if other != schema => {
+            return Err(StoreError::InvalidLocation {
+                location: redact_url(url),
+                reason: format!("the URL names schema {other:?} but schema {schema:?} was asked for"),
+            })
+        }
+        Some(_) => redact_url(url),
+        None => redact_url(&with_query_param(url, "schema", schema)),
+    };
+    connect(&base, Some(schema.to_string()), location)
+}
+
+fn valid_schema(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && (b[0].is_ascii_lowercase() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+}
+
+fn with_query_param(url: &str, key: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{key}={value}")
+}
+
+/// Remove cthub's `schema=` parameter from a URL; returns the URL for the driver and the schema.
+fn split_schema_param(url: &str) -> Result<(String, Option<String>)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), None));
+    };
+    let mut schema = None;
+    let mut kept = Vec::new();
+    for p in query.split('&').filter(|p| !p.is_empty()) {
+        match p.split_once('=') {
+            Some((k, v)) if k == "schema" => {
+                if !valid_schema(v) {
+                    return Err(StoreError::InvalidSchema(v.to_string()));
+                }
+                schema = Some(v.to_string());
+            }
+            _ => kept.push(p),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((url, schema))
+}
+
+/// A URL without password (neither in the user info nor as a `password=` parameter).
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (s, r),
+        None => return url.to_string(),
+    };
+    let (pre, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    // The last `@` before the query ends the user info, even if an unencoded password holds `/`.
+    let pre = match pre.rfind('@') {
+        Some(at) => {
+            let user = pre[..at].split(':').next().unwrap_or("");
+            format!("{user}@{}", &pre[at + 1..])
+        }
+        None => pre.to_string(),
+    };
+    let kept: Vec<&str> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| {
+            let k = p.split('=').next().unwrap_or("");
+            !p.is_empty() && !k.eq_ignore_ascii_case("password")
+        })
+        .collect();
+    if kept.is_empty() {
+        format!("{scheme}://{pre}")
+    } else {
+        format!("{scheme}://{pre}?{}", kept.join("&"))
+    }
+}
+
+/// `host:port` of every host in the configuration.
+fn targets(config: &postgres::Config) -> String {
+    let ports = config.get_ports();
+    let hosts = config.get_hosts();
+    if hosts.is_empty() {
+        return "(no host in the URL)".to_string();
+    }
+    hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            match h {
+                postgres::config::Host::Tcp(h) => format!("{h}:{port}"),
+                #[cfg(unix)]
+                postgres::config::Host::Unix(p) => format!("{} (socket, port {port})", p.display()),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn connect(url: &str, schema: Option<String>, location: String) -> Result<PgStore> {
+    let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+        StoreError::InvalidLocation {
+            location: location.clone(),
+            reason: e.to_string(),
+        }
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("cthub");
+    }
+    if let Some(s) = &schema {
+        if !valid_schema(s) {
+            return Err(StoreError::InvalidSchema(s.clone()));
+        }
+        let opts = match config.get_options() {
+            Some(o) if !o.trim().is_empty() => format!("{o} -csearch_path={s}"),
+            _ => format!("-csearch_path={s}"),
+        };
+        config.options(&opts);
+    }
+    let target = targets(&config);
+    let mut client = config
+        .connect(NoTls)
+        .map_err(|source| StoreError::Connect { target, source })?;
+    if let Some(s) = &schema {
+        let exists: bool = client
+            .query_one(
+                "SELECT EXISTS(SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+                &[s],
+            )?
+            .get(0);
+        if !exists {
+            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{s}\""))?;
+        }
+        client.batch_execute(&format!("SET search_path TO \"{s}\""))?;
+    }
+    let mut store = PgStore {
+        client,
+        location,
+        schema,
+    };
+    store.migrate()?;
+    Ok(store)
+}
+
+fn applied_versions(c: &mut impl GenericClient) -> Result<Vec<i64>> {
+    let exists: bool = c
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        return Ok(Vec::new());
+    }
+    Ok(c.query("SELECT version FROM schema_migrations ORDER BY version", &[])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+fn insert_audit(
+    c: &mut impl GenericClient,
+    at: &str,
+    actor: &str,
+    action: &str,
+    detail: &serde_json::Value,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)",
+        &[&at, &actor, &action, &serde_json::to_string(detail)?],
+    )?;
+    Ok(())
+}
+
+impl PgStore {
+    /// The schema the store lives in, when one was given.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// The underlying client (for maintenance tools and tests).
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let applied = applied_versions(&mut self.client)?;
+        if let Some(&max) = applied.last() {
+            if max > LATEST_VERSION {
+                return Err(StoreError::NewerSchema {
+                    found: max,
+                    supported: LATEST_VERSION,
+                });
+            }
+        }
+        if MIGRATIONS.iter().all(|m| applied.contains(&m.version)) {
+            return Ok(());
+        }
+        for m in MIGRATIONS {
+            let mut tx = self.client.transaction()?;
+            // Serialise concurrent migrators of the same schema.
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(74110, hashtext(COALESCE(current_schema(), '')))",
+                &[],
+            )?;
+            tx.batch_execute(PG_MIGRATIONS_TABLE)?;
+            let done: bool = tx
+                .query_one(
+                    "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE version = $1)",
+                    &[&m.version],
+                )?
+                .get(0);
+            if done {
+                continue;
+            }
+            let fail = |e: postgres::Error| StoreError::Migration {
+                version: m.version,
+                description: m.description.to_string(),
+                message: describe(&e),
+            };
+            tx.batch_execute(m.postgres).map_err(fail)?;
+            let at = now();
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at, description) VALUES ($1, $2, $3)",
+                &[&m.version, &at, &m.description],
+            )
+            .map_err(fail)?;
+            insert_audit(
+                &mut tx,
+                &at,
+                migrations::MIGRATION_ACTOR,
+                "migrate",
+                &migrations::audit_detail(m),
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+const CONTRIBUTION_SELECT: &str = "SELECT c.id, o.name, c.file_name, c.sha256, c.bytes, c.format, \
+    c.container, c.sheet, c.columns, c.schema_version, c.imported_at, c.imported_by, c.synthetic, \
+    c.rows_read, c.rows_accepted, c.rows_quarantined, c.issues, c.warnings, c.summary \
+    FROM contribution c JOIN organisation o ON o.id = c.organisation_id";
+
+fn contribution_from_row(r: &postgres::Row) -> ContributionRow {
+    ContributionRow {
+        id: r.get(0),
+        organisation: r.get(1),
+        file_name: r.get(2),
+        sha256: r.get(3),
+        bytes: r.get(4),
+        format: r.get(5),
+        container: r.get(6),
+        sheet: r.get(7),
+        columns: r.get(8),
+        schema_version: r.get(9),
+        imported_at: r.get(10),
+        imported_by: r.get(11),
+        synthetic: r.get(12),
+        counts: [r.get(13), r.get(14), r.get(15), r.get(16), r.get(17)],
+        summary: r.get(18),
+    }
+}
+
+fn contribution_where(
+    c: &mut impl GenericClient,
+    cond: &str,
+    param: &(dyn postgres::types::ToSql + Sync),
+) -> Result<Option<Contribution>> {
+    let sql = format!("{CONTRIBUTION_SELECT} WHERE {cond}");
+    c.query_opt(&sql, &[param])?
+        .map(|r| contribution_from_row(&r).into_contribution())
+        .transpose()
+}
+
+/// PostgreSQL text cannot hold NUL characters: replace them.
+fn pg_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        s.replace('\0', "\u{FFFD}").into()
+    } else {
+        s.into()
+    }
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn schema_version(&mut self) -> Result<i64> {
+        Ok(applied_versions(&mut self.client)?.last().copied().unwrap_or(0))
+    }
+
+    fn contribution_by_hash(&mut self, sha256: &str) -> Result<Option<Contribution>> {
+        contribution_where(&mut self.client, "c.sha256 = $1", &sha256)
+    }
+
+    fn begin_import<'a>(&'a mut self, meta: &ContributionMeta) -> Result<Box<dyn ImportTx + 'a>> {
+        let mut tx = self.client.transaction()?;
+        let contribution_id = start_import(&mut tx, meta)?;
+        Ok(Box::new(PgImportTx {
+            tx,
+            contribution_id,
+            counts: RowCounts::default(),
+            records: CopyBuf::new(COPY_RECORDS),
+            quarantine: CopyBuf::new(COPY_QUARANTINE),
+            issues: CopyBuf::new(COPY_ISSUES),
+        }))
+    }
+
+    fn contributions(&mut self) -> Result<Vec<Contribution>> {
+        self.client
+            .query(&format!("{CONTRIBUTION_SELECT} ORDER BY c.id"), &[])?
+            .iter()
+            .map(|r| contribution_from_row(r).into_contribution())
+            .collect()
+    }
+
+    fn for_each_record(
+        &mut self,
+        contribution: Option<i64>,
+        f: &mut dyn FnMut(StoredRecord) -> Result<()>,
+    ) -> Result<u64> {
+        const COLS: &str = "SELECT id, contribution_id, source_row, schema_version, record, raw FROM case_record";
+        const BATCH: i32 = 2000;
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        // A portal fetched in batches keeps memory bounded however many records there are.
+        let portal = match contribution {
+            Some(c) => tx.bind(&format!("{COLS} WHERE contribution_id = $1 ORDER BY id"), &[&c])?,
+            None => tx.bind(&format!("{COLS} ORDER BY id"), &[])?,
+        };
+        let mut n = 0;
+        loop {
+            let rows = tx.query_portal(&portal, BATCH)?;
+            let last = rows.len() < BATCH as usize;
+            for r in rows {
+                let record = serde_json::from_str(r.get::<_, &str>(4))?;
+                let raw = serde_json::from_str(r.get::<_, &str>(5))?;
+                f(StoredRecord {
+                    id: r.get(0),
+                    contribution_id: r.get(1),
+                    source_row: to_u64(r.get(2), "source row")?,
+                    schema_version: to_u32(r.get(3), "schema version")?,
+                    record,
+                    raw,
+                })?;
+                n += 1;
+            }
+            if last {
+                break;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn quarantine(&mut self, contribution: Option<i64>) -> Result<Vec<QuarantinedRow>> {
+        const COLS: &str = "SELECT contribution_id, source_row, raw, issues FROM quarantine";
+        let rows = match contribution {
+            Some(c) => self.client.query(
+                &format!("{COLS} WHERE contribution_id = $1 ORDER BY id"),
+                &[&c],
+            )?,
+            None => self.client.query(&format!("{COLS} ORDER BY id"), &[])?,
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(QuarantinedRow {
+                    contribution_id: r.get(0),
+                    source_row: to_u64(r.get(1), "source row")?,
+                    raw: serde_json::from_str(r.get::<_, &str>(2))?,
+                    issues: serde_json::from_str(r.get::<_, &str>(3))?,
+                })
+            })
+            .collect()
+    }
+
+    fn issues(&mut self, contribution: i64) -> Result<Vec<ImportIssue>> {
+        self.client
+            .query(
+                "SELECT c.file_name, i.source_row, i.column_name, i.value, i.rule, i.hint, i.severity \
+                 FROM import_issue i JOIN contribution c ON c.id = i.contribution_id \
+                 WHERE i.contribution_id = $1 ORDER BY i.id",
+                &[&contribution],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(ImportIssue {
+                    file: r.get(0),
+                    row: to_u64(r.get(1), "source row")?,
+                    column: r.get(2),
+                    value: r.get(3),
+                    rule: r.get(4),
+                    hint: r.get(5),
+                    severity: parse_severity(r.get(6))?,
+                })
+            })
+            .collect()
+    }
+
+    fn audit_log(&mut self) -> Result<Vec<AuditEntry>> {
+        self.client
+            .query("SELECT id, at, actor, action, detail FROM audit_log ORDER BY id", &[])?
+            .iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.get(0),
+                    at: r.get(1),
+                    actor: r.get(2),
+                    action: r.get(3),
+                    detail: serde_json::from_str(r.get::<_, &str>(4))?,
+                })
+            })
+            .collect()
+    }
+
+    fn record_audit(&mut self, actor: &str, action: &str, detail: serde_json::Value) -> Result<()> {
+        insert_audit(
+            &mut self.client,
+            &now(),
+            &pg_text(actor),
+            &pg_text(action),
+            &detail,
+        )
+    }
+
+    fn counts(&mut self) -> Result<Counts> {
+        let r = self.client.query_one(headline_sql::COUNTS, &[])?;
+        let g = |i: usize| to_u64(r.get(i), "count");
+        Ok(Counts {
+            records: g(0)?,
+            quarantined: g(1)?,
+            contributions: g(2)?,
+            issues: g(3)?,
+            warnings: g(4)?,
+        })
+    }
+
+    fn headline(&mut self) -> Result<Headline> {
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let r = tx.query_one(headline_sql::TOTALS, &[])?;
+        let mut totals = [None; 12];
+        for (i, v) in totals.iter_mut().enumerate() {
+            *v = r.get(i);
+        }
+        let r = tx.query_one(headline_sql::OTHERS, &[])?;
+        let others = [r.get(0), r.get(1), r.get(2)];
+        let flows = tx
+            .query(headline_sql::TOP_FLOWS, &[])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        let years = tx
+            .query(headline_sql::BY_YEAR, &[])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        tx.commit()?;
+        build_headline(totals, others, flows, years)
+    }
+}
+
+/// Inside the import's transaction: create the organisation and the contribution row; a
+/// contribution with the same SHA-256 (committed before, or concurrently) is refused.
+fn start_import(tx: &mut Transaction<'_>, meta: &ContributionMeta) -> Result<i64> {
+    let s = &meta.source;
+    let already = |tx: &mut Transaction<'_>| -> Result<StoreError> {
+        let c = contribution_where(tx, "c.sha256 = $1", &s.sha256)?
+            .ok_or_else(|| StoreError::Corrupt("duplicate contribution not found".into()))?;
+        Ok(StoreError::AlreadyImported {
+            contribution_id: c.id,
+            file: c.file_name,
+        })
+    };
+    if contribution_where(tx, "c.sha256 = $1", &s.sha256)?.is_some() {
+        return Err(already(tx)?);
+    }
+    let at = now();
+    let org_name = pg_text(&meta.organisation);
+    tx.execute(
+        "INSERT INTO organisation (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        &[&org_name, &at],
+    )?;
+    let org: i64 = tx
+        .query_one("SELECT id FROM organisation WHERE name = $1", &[&org_name])?
+        .get(0);
+    let columns: Vec<String> = s.columns.iter().map(|c| pg_text(c).into_owned()).collect();
+    // ON CONFLICT waits for a concurrent import of the same file and then yields no row.
+    let row = tx.query_opt(
+        "INSERT INTO contribution (organisation_id, file_name, sha256, bytes, format, container, sheet, \
+         columns, schema_version, imported_at, imported_by, synthetic) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (sha256) DO NOTHING RETURNING id",
+        &[
+            &org,
+            &pg_text(&s.file_name),
+            &pg_text(&s.sha256),
+            &to_i64(s.bytes, "byte count")?,
+            &pg_text(&s.format),
+            &pg_text(&s.container),
+            &s.sheet.as_deref().map(pg_text),
+            &serde_json::to_string(&columns)?,
+            &i64::from(s.schema_version),
+            &at,
+            &pg_text(&meta.imported_by),
+            &meta.synthetic,
+        ],
+    )?;
+    match row {
+        Some(r) => Ok(r.get(0)),
+        None => Err(already(tx)?),
+    }
+}
+
+const COPY_RECORDS: &str = "COPY case_record (contribution_id, source_row, schema_version, \
+    registration_from, registration_to, data_source, gender, age_band, majority, citizenship, \
+    country_of_exploitation, is_forced_labour, is_sexual_exploitation, is_other_exploitation, record, raw) \
+    FROM STDIN";
+const COPY_QUARANTINE: &str =
+    "COPY quarantine (contribution_id, source_row, raw, issues) FROM STDIN";
+const COPY_ISSUES: &str = "COPY import_issue (contribution_id, source_row, column_name, value, rule, \
+    hint, severity) FROM STDIN";
+
+/// Flush a COPY buffer once it holds this much.
+const FLUSH_BYTES: usize = 4 << 20;
+
+/// Rows of one table in COPY text format, waiting to be sent.
+struct CopyBuf {
+    sql: &'static str,
+    buf: Vec<u8>,
+}
+
+impl CopyBuf {
+    fn new(sql: &'static str) -> Self {
+        CopyBuf {
+            sql,
+            buf: Vec::new(),
+        }
+    }
+
+    fn int(&mut self, v: Option<i64>) -> &mut Self {
+        match v {
+            Some(v) => {
+                let _ = write!(self.buf, "{v}");
+            }
+            None => self.buf.extend_from_slice(b"\\N"),
+        }
+        self.buf.push(b'\t');
+        self
+    }
+
+    fn text(&mut self, v: Option<&str>) -> &mut Self {
+        match v {
+            Some(v) => escape_into(&mut self.buf, v.as_bytes()),
+            None => self.buf.extend_from_slice(b"\\N"),
+        }
+        self.buf.push(b'\t');
+        self
+    }
+
+    /// A JSON value written straight into the buffer, escaped.
+    fn json<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> Result<&mut Self> {
+        serde_json::to_writer(CopyEscaper(&mut self.buf), v)?;
+        self.buf.push(b'\t');
+        Ok(self)
+    }
+
+    /// End the row (replaces the last field separator).
+    fn end_row(&mut self) {
+        if let Some(last) = self.buf.last_mut() {
+            *last = b'\n';
+        }
+    }
+
+    fn flush(&mut self, tx: &mut Transaction<'_>) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut w = tx.copy_in(self.sql)?;
+        if let Err(e) = w.write_all(&self.buf) {
+            // The server's reason, if it has one, comes with `finish`.
+            return Err(match w.finish() {
+                Err(pe) => pe.into(),
+                Ok(_) => e.into(),
+            });
+        }
+        w.finish()?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn flush_if_full(&mut self, tx: &mut Transaction<'_>) -> Result<()> {
+        if self.buf.len() >= FLUSH_BYTES {
+            self.flush(tx)?;
+        }
+        Ok(())
+    }
+}
+
+/// Escape bytes for COPY text format. NUL (impossible in PostgreSQL text) becomes U+FFFD.
+fn escape_into(out: &mut Vec<u8>, b: &[u8]) {
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let rep: &[u8] = match c {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0 => "\u{FFFD}".as_bytes(),
+            _ => continue,
+        };
+        out.extend_from_slice(&b[start..i]);
+        out.extend_from_slice(rep);
+        start = i + 1;
+    }
+    out.extend_from_slice(&b[start..]);
+}
+
+/// A writer that escapes for COPY text format as it appends.
+struct CopyEscaper<'b>(&'b mut Vec<u8>);
+
+impl Write for CopyEscaper<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        escape_into(self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An import on PostgreSQL: one transaction (rolled back when dropped uncommitted, or by the
+/// server when the connection dies); rows buffered and sent with COPY.
+struct PgImportTx<'a> {
+    tx: Transaction<'a>,
+    contribution_id: i64,
+    counts: RowCounts,
+    records: CopyBuf,
+    quarantine: CopyBuf,
+    issues: CopyBuf,
+}
+
+impl ImportTx for PgImportTx<'_> {
+    fn contribution_id(&self) -> i64 {
+        self.contribution_id
+    }
+
+    fn add(&mut self, row: &ImportedRow) -> Result<()> {
+        let cid = Some(self.contribution_id);
+        let source_row = Some(to_i64(row.source_row, "source row")?);
+        match &row.record {
+            Some(rec) => {
+                let f = Facts::of(rec);
+                self.records
+                    .int(cid)
+                    .int(source_row)
+                    .int(Some(i64::from(rec.schema_version)))
+                    .int(f.registration_from)
+                    .int(f.registration_to)
+                    .text(f.data_source)
+                    .text(f.gender)
+                    .text(f.age_band)
+                    .text(f.majority)
+                    .text(f.citizenship)
+                    .text(f.country_of_exploitation)
+                    .int(f.forced_labour)
+                    .int(f.sexual_exploitation)
+                    .int(f.other_exploitation)
+                    .json(rec)?
+                    .json(&row.raw)?
+                    .end_row();
+                self.records.flush_if_full(&mut self.tx)?;
+            }
+            None => {
+                self.quarantine
+                    .int(cid)
+                    .int(source_row)
+                    .json(&row.raw)?
+                    .json(&row.issues)?
+                    .end_row();
+                self.quarantine.flush_if_full(&mut self.tx)?;
+            }
+        }
+        for i in &row.issues {
+            self.issues
+                .int(cid)
+                .int(Some(to_i64(i.row, "source row")?))
+                .text(Some(&i.column))
+                .text(Some(&i.value))
+                .text(Some(&i.rule))
+                .text(Some(&i.hint))
+                .text(Some(severity_code(i.severity)))
+                .end_row();
+        }
+        self.issues.flush_if_full(&mut self.tx)?;
+        self.counts.count(row);
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>, summary: &ImportSummary) -> Result<Contribution> {
+        self.records.flush(&mut self.tx)?;
+        self.quarantine.flush(&mut self.tx)?;
+        self.issues.flush(&mut self.tx)?;
+        let c = self.counts;
+        let at = now();
+        let n = |v: u64| to_i64(v, "count");
+        self.tx.execute(
+            "UPDATE contribution SET imported_at = $2, rows_read = $3, rows_accepted = $4, \
+             rows_quarantined = $5, issues = $6, warnings = $7, summary = $8 WHERE id = $1",
+            &[
+                &self.contribution_id,
+                &at,
+                &n(c.accepted + c.quarantined)?,
+                &n(c.accepted)?,
+                &n(c.quarantined)?,
+                &n(c.errors)?,
+                &n(c.warnings)?,
+                &pg_text(&serde_json::to_string(summary)?),
+            ],
+        )?;
+        let this = *self;
+        let mut tx = this.tx;
+        let contribution = contribution_where(&mut tx, "c.id = $1", &this.contribution_id)?
+            .ok_or_else(|| StoreError::Corrupt("the new contribution vanished".into()))?;
+        let actor = contribution.imported_by.clone();
+        insert_audit(
+            &mut tx,
+            &at,
+            &actor,
+            "import",
+            &import_audit_detail(&contribution),
+        )?;
+        tx.commit()?;
+        Ok(contribution)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@db:5432/x?password=p&sslmode=disable"),
+            "postgres://u@db:5432/x?sslmode=disable"
+        );
+        assert_eq!(redact_url("postgresql://db/x"), "postgresql://db/x");
+        assert_eq!(redact_url("postgres://u:p%40ss@h/x"), "postgres://u@h/x");
+        assert_eq!(redact_url("postgres://u:p/s@s@h/x?a=1"), "postgres://u@h/x?a=1");
+    }
+
+    #[test]
+    fn schema_parameter() {
+        let (u, s) = split_schema_param("postgres://h/db?schema=abc_1&sslmode=disable").unwrap();
+        assert_eq!(u, "postgres://h/db?sslmode=disable");
+        assert_eq!(s.as_deref(), Some("abc_1"));
+        let (u, s) = split_schema_param("postgres://h/db?schema=x").unwrap();
+        assert_eq!((u.as_str(), s.as_deref()), ("postgres://h/db", Some("x")));
+        assert!(matches!(
+            split_schema_param("postgres://h/db?schema=Robert%27);DROP"),
+            Err(StoreError::InvalidSchema(_))
+        ));
+    }
+
+    #[test]
+    fn copy_escaping() {
+        let mut out = Vec::new();
+        escape_into(&mut out, "a\tb\\c\nd\re\0".as_bytes());
+        assert_eq!(out, "a\\tb\\\\c\\nd\\re\u{FFFD}".as_bytes());
+    }
+}
