@@ -70,6 +70,7 @@ const GENDER_2024: &[(&str, &str)] = &[
     ("Female", "Feminine"),
     ("Male", "Masculine"),
 ];
+const REGIONS_VP: &[(&str, &str)] = &[("Americas/Oceania", "AmericasOceania")];
 const GENDER_VP: &[(&str, &str)] = &[("Female", "Feminine"), ("Male", "Masculine")];
 
 fn col(column: &'static str, target: Target) -> CtdcColumn {
@@ -198,7 +199,7 @@ pub fn column(schema: CtdcSchema, name: &str) -> Option<CtdcColumn> {
         (_, "IP_Exploiter") => col(n, Target::PerpExploiter),
         (_, "IP_Gender") => multi(n, Target::PerpGenders, GENDER_VP),
         (_, "IP_ageBroad") => multi(n, Target::PerpAgeBands, &[]),
-        (_, "IP_citizen_UNRegion") => multi(n, Target::PerpRegions, &[]),
+        (_, "IP_citizen_UNRegion") => multi(n, Target::PerpRegions, REGIONS_VP),
         (_, "IP_Relation") => multi(n, Target::PerpRelations, &[]),
         (_, "IP_PayMoney") => multi(n, Target::PerpPaidMoney, &[]),
         (_, "IP_RecruiterBroker") => col(n, Target::PerpRecruiterBroker),

@@ -33,7 +33,7 @@ mod pg;
 mod sqlite;
 
 pub use migrations::{Migration, LATEST_VERSION, MIGRATIONS};
-pub use pg::{open_postgres, open_postgres_with_schema, PgStore};
+pub use pg::{open_postgres, open_postgres_with_schema, redact_url, PgStore};
 pub use sqlite::{open_sqlite, SqliteStore};
 
 /// Everything that can go wrong in a store. Messages are meant for end users; they never contain
