@@ -62,6 +62,7 @@ const GENDER_KANON: &[(&str, &str)] = &[
     ("NonConforming", "NonConforming"),
 ];
 const GENDER_2024: &[(&str, &str)] = &[
+    ("Trans/Transgender/NonConforming", "TransgenderOrNonConforming"),
     ("Woman", "Feminine"),
     ("Man", "Masculine"),
     ("Transgender", "Transgender"),
@@ -418,6 +419,12 @@ fn encode(schema: CtdcSchema, c: &CtdcColumn, rec: &CaseRecord, marker: &str, st
                 None => marker.into(),
             }
         }
+        (Target::Gender, _) if schema == CtdcSchema::Synthetic2024 => match rec.person.gender {
+            Some(Gender::Feminine) => "Woman".into(),
+            Some(Gender::Masculine) => "Man".into(),
+            Some(Gender::NonSpecifiedUnknown) | None => marker.into(),
+            Some(_) => "Trans/Transgender/NonConforming".into(),
+        },
         (Target::Gender, _) => match rec.person.gender {
             Some(Gender::TransgenderFeminine | Gender::TransgenderMasculine) => {
                 publish("Transgender")
