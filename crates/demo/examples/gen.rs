@@ -36,7 +36,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(s) => s.parse()?,
         None => DemoConfig::default().seed,
     };
-    let cfg = DemoConfig { seed, victims, ..DemoConfig::default() };
+    let cfg = DemoConfig {
+        seed,
+        victims,
+        ..DemoConfig::default()
+    };
 
     let started = Instant::now();
     let out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
@@ -58,7 +62,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cells += row.len();
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("generation alone: {:.0} rows/s ({cells} cells)", victims as f64 / secs);
+    println!(
+        "generation alone: {:.0} rows/s ({cells} cells)",
+        victims as f64 / secs
+    );
 
     if stats {
         let mut tally = MarginalTally::default();

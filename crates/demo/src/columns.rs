@@ -93,7 +93,12 @@ impl FlagGroup {
             i += 1;
         }
         assert!(flags.len() <= 32, "flag group wider than a u32 mask");
-        FlagGroup { flags, start, concat, concat_excluded }
+        FlagGroup {
+            flags,
+            start,
+            concat,
+            concat_excluded,
+        }
     }
 
     /// Bit mask with every flag of the group set.
@@ -153,19 +158,37 @@ pub const MEANS_OF_CONTROL: FlagGroup = FlagGroup::new(
     &[
         ("meansOfControlDebtBondage", "Debt bondage"),
         ("meansOfControlTakesEarnings", "Takes earnings"),
-        ("meansOfControlRestrictsFinancialAccess", "Restricts financial access"),
+        (
+            "meansOfControlRestrictsFinancialAccess",
+            "Restricts financial access",
+        ),
         ("meansOfControlThreats", "Threats"),
         ("meansOfControlPsychologicalAbuse", "Psychological abuse"),
         ("meansOfControlPhysicalAbuse", "Physical abuse"),
         ("meansOfControlSexualAbuse", "Sexual abuse"),
         ("meansOfControlFalsePromises", "False promises"),
-        ("meansOfControlPsychoactiveSubstances", "Psychoactive substances"),
+        (
+            "meansOfControlPsychoactiveSubstances",
+            "Psychoactive substances",
+        ),
         ("meansOfControlRestrictsMovement", "Restricts movement"),
-        ("meansOfControlRestrictsMedicalCare", "Restricts medical care"),
-        ("meansOfControlExcessiveWorkingHours", "Excessive working hours"),
+        (
+            "meansOfControlRestrictsMedicalCare",
+            "Restricts medical care",
+        ),
+        (
+            "meansOfControlExcessiveWorkingHours",
+            "Excessive working hours",
+        ),
         ("meansOfControlUsesChildren", "Uses children"),
-        ("meansOfControlThreatOfLawEnforcement", "Threat of law enforcement"),
-        ("meansOfControlWithholdsNecessities", "Withholds necessities"),
+        (
+            "meansOfControlThreatOfLawEnforcement",
+            "Threat of law enforcement",
+        ),
+        (
+            "meansOfControlWithholdsNecessities",
+            "Withholds necessities",
+        ),
         ("meansOfControlWithholdsDocuments", "Withholds documents"),
         ("meansOfControlOther", "Other"),
         ("meansOfControlNotSpecified", "Not specified"),
@@ -216,7 +239,10 @@ pub const SEX_TYPES: FlagGroup = FlagGroup::new(
     &[
         ("typeOfSexProstitution", "Prostitution"),
         ("typeOfSexPornography", "Pornography"),
-        ("typeOfSexRemoteInteractiveServices", "Remote interactive services"),
+        (
+            "typeOfSexRemoteInteractiveServices",
+            "Remote interactive services",
+        ),
         ("typeOfSexPrivateSexualServices", "Private sexual services"),
     ],
     Some(SEX_CONCAT),
@@ -267,7 +293,14 @@ pub fn concat_label(column: &str) -> &'static str {
         .iter()
         .flat_map(|g| g.flags.iter())
         .find(|(name, _)| *name == column)
-        .map_or(if column == SLAVERY_COLUMN { SLAVERY_LABEL } else { "" }, |(_, label)| label)
+        .map_or(
+            if column == SLAVERY_COLUMN {
+                SLAVERY_LABEL
+            } else {
+                ""
+            },
+            |(_, label)| label,
+        )
 }
 
 #[cfg(test)]
@@ -277,7 +310,10 @@ mod tests {
     #[test]
     fn positions_follow_the_published_order() {
         assert_eq!(KANON_2018_COLUMNS[YEAR], "yearOfRegistration");
-        assert_eq!(KANON_2018_COLUMNS[EXPLOITATION_COUNTRY], "CountryOfExploitation");
+        assert_eq!(
+            KANON_2018_COLUMNS[EXPLOITATION_COUNTRY],
+            "CountryOfExploitation"
+        );
         let flag_cells: usize = FLAG_GROUPS.iter().map(|g| g.flags.len()).sum();
         let concat_cells = FLAG_GROUPS.iter().filter(|g| g.concat.is_some()).count();
         // 11 scalar columns + the flags + the concatenated columns (+ isSlaveryAndPractices when

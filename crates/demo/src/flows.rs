@@ -162,7 +162,10 @@ pub(crate) struct FlowTables {
 
 /// Index in keshvar's list of UN M49 subregions.
 fn subregion_of(code: &str) -> Option<SubRegion> {
-    SUPPORTED_SUBREGION_LIST.iter().copied().find(|s| s.alpha2_list().contains(&code))
+    SUPPORTED_SUBREGION_LIST
+        .iter()
+        .copied()
+        .find(|s| s.alpha2_list().contains(&code))
 }
 
 fn flow(citizenship: &'static str, exploitation: &'static str) -> Flow {
@@ -248,7 +251,11 @@ impl FlowTables {
                 .copied()
                 .filter(|&c| c != o && sub.is_some() && subregion_of(c) == sub)
                 .collect();
-            let far_share = if neighbours.is_empty() { 1.0 } else { 1.0 - TAIL_SAME_SUBREGION };
+            let far_share = if neighbours.is_empty() {
+                1.0
+            } else {
+                1.0 - TAIL_SAME_SUBREGION
+            };
             for &n in &neighbours {
                 flows.push(flow(o, n));
                 let w = abroad * TAIL_SAME_SUBREGION / neighbours.len() as f64;
@@ -267,15 +274,24 @@ impl FlowTables {
             }
         }
 
-        let by_kind = [0, 1, 2].map(|k| {
-            Categorical::new(weights.iter().map(|&(w, t)| w * tilt_multipliers(t)[k]))
-        });
+        let by_kind = [0, 1, 2]
+            .map(|k| Categorical::new(weights.iter().map(|&(w, t)| w * tilt_multipliers(t)[k])));
         let hotline: Vec<Flow> = HOTLINE.iter().map(|&(c, e, _)| flow(c, e)).collect();
         let hotline_table = Categorical::new(HOTLINE.iter().map(|h| h.2));
-        FlowTables { flows, by_kind, hotline, hotline_table }
+        FlowTables {
+            flows,
+            by_kind,
+            hotline,
+            hotline_table,
+        }
     }
 
-    pub(crate) fn sample<R: rand::RngCore>(&self, rng: &mut R, kind: FlowKind, hotline: bool) -> Flow {
+    pub(crate) fn sample<R: rand::RngCore>(
+        &self,
+        rng: &mut R,
+        kind: FlowKind,
+        hotline: bool,
+    ) -> Flow {
         if hotline {
             self.hotline[self.hotline_table.sample(rng)]
         } else {
@@ -311,7 +327,10 @@ mod tests {
     fn every_code_is_an_iso_3166_alpha2_code() {
         let tables = FlowTables::build();
         for code in tables.codes() {
-            assert!(keshvar::Alpha2::try_from(code).is_ok(), "{code} is not ISO 3166-1 alpha-2");
+            assert!(
+                keshvar::Alpha2::try_from(code).is_ok(),
+                "{code} is not ISO 3166-1 alpha-2"
+            );
             assert_eq!(code, code.to_ascii_uppercase());
         }
         let distinct: std::collections::BTreeSet<_> = tables.codes().collect();

@@ -99,8 +99,8 @@ const FORMS: [Form; 7] = [
 /// Form weights by `[gender][minor]`.
 const FORM_WEIGHTS: [[[f64; 7]; 2]; 3] = [
     [
-        [0.655, 0.285, 0.030, 0.012, 0.015, 0.001, 0.002],
-        [0.640, 0.215, 0.020, 0.050, 0.065, 0.008, 0.002],
+        [0.635, 0.305, 0.030, 0.012, 0.015, 0.001, 0.002],
+        [0.625, 0.230, 0.020, 0.050, 0.065, 0.008, 0.002],
     ],
     [
         [0.060, 0.880, 0.015, 0.028, 0.002, 0.010, 0.005],
@@ -116,12 +116,20 @@ const FORM_WEIGHTS: [[[f64; 7]; 2]; 3] = [
 /// `[female/male][minor]`.
 const SECTOR_WEIGHTS: [[[f64; labour::SPECIFIC]; 2]; 2] = [
     [
-        [0.08, 0.005, 0.015, 0.01, 0.46, 0.10, 0.02, 0.11, 0.005, 0.02, 0.005, 0.08],
-        [0.08, 0.005, 0.12, 0.005, 0.35, 0.05, 0.06, 0.07, 0.005, 0.10, 0.005, 0.10],
+        [
+            0.08, 0.005, 0.015, 0.01, 0.46, 0.10, 0.02, 0.11, 0.005, 0.02, 0.005, 0.06,
+        ],
+        [
+            0.08, 0.005, 0.12, 0.005, 0.35, 0.05, 0.06, 0.07, 0.005, 0.10, 0.005, 0.10,
+        ],
     ],
     [
-        [0.18, 0.06, 0.015, 0.30, 0.05, 0.06, 0.03, 0.13, 0.04, 0.015, 0.03, 0.06],
-        [0.15, 0.05, 0.16, 0.08, 0.05, 0.04, 0.10, 0.08, 0.03, 0.12, 0.01, 0.08],
+        [
+            0.18, 0.06, 0.015, 0.30, 0.05, 0.06, 0.02, 0.13, 0.04, 0.015, 0.03, 0.04,
+        ],
+        [
+            0.15, 0.05, 0.16, 0.08, 0.05, 0.04, 0.10, 0.08, 0.03, 0.12, 0.01, 0.08,
+        ],
     ],
 ];
 
@@ -268,10 +276,15 @@ impl DemoGenerator {
         } else {
             (cfg.last_year, cfg.first_year)
         };
-        let cfg = DemoConfig { first_year, last_year, ..cfg };
+        let cfg = DemoConfig {
+            first_year,
+            last_year,
+            ..cfg
+        };
         let covered: Vec<usize> = covered_columns();
-        let unmodelled =
-            (0..KANON_2018_COLUMNS.len()).filter(|i| !covered.contains(i)).collect();
+        let unmodelled = (0..KANON_2018_COLUMNS.len())
+            .filter(|i| !covered.contains(i))
+            .collect();
         DemoGenerator {
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),
             remaining: cfg.victims,
@@ -372,26 +385,50 @@ impl DemoGenerator {
     fn render(&mut self, v: &Victim, row: &mut [String]) {
         let rng = &mut self.rng;
         let miss = &MISSING[usize::from(v.hotline)];
-        let m = if v.hotline { MISSING_HOTLINE } else { MISSING_CASE_MANAGEMENT };
+        let m = if v.hotline {
+            MISSING_HOTLINE
+        } else {
+            MISSING_CASE_MANAGEMENT
+        };
         let minor = v.age_band < 2;
 
         set(&mut row[columns::YEAR], &self.year_text[v.year_index]);
-        set(&mut row[columns::DATASOURCE], if v.hotline { HOTLINE } else { CASE_MANAGEMENT });
-        let gender = if chance(rng, miss.gender) { m } else { GENDERS[v.gender as usize] };
+        set(
+            &mut row[columns::DATASOURCE],
+            if v.hotline { HOTLINE } else { CASE_MANAGEMENT },
+        );
+        let gender = if chance(rng, miss.gender) {
+            m
+        } else {
+            GENDERS[v.gender as usize]
+        };
         set(&mut row[columns::GENDER], gender);
 
         let age_known = !chance(rng, miss.age);
-        set(&mut row[columns::AGE_BROAD], if age_known { AGE_BANDS[v.age_band] } else { m });
+        set(
+            &mut row[columns::AGE_BROAD],
+            if age_known { AGE_BANDS[v.age_band] } else { m },
+        );
         let majority_known = age_known || !chance(rng, miss.majority_without_age);
-        set(&mut row[columns::MAJORITY], if majority_known { adult_minor(minor) } else { m });
+        set(
+            &mut row[columns::MAJORITY],
+            if majority_known {
+                adult_minor(minor)
+            } else {
+                m
+            },
+        );
         let at_exploit = if chance(rng, miss.majority_at_exploit) {
             m
         } else {
             adult_minor(v.minor_at_exploit)
         };
         set(&mut row[columns::MAJORITY_AT_EXPLOIT], at_exploit);
-        let entry =
-            if chance(rng, miss.majority_entry) { m } else { adult_minor(v.minor_at_entry) };
+        let entry = if chance(rng, miss.majority_entry) {
+            m
+        } else {
+            adult_minor(v.minor_at_entry)
+        };
         set(&mut row[columns::MAJORITY_ENTRY], entry);
 
         let citizenship = country_or_missing(rng, v.flow.citizenship, miss.citizenship, m);
@@ -451,7 +488,11 @@ impl DemoGenerator {
         write_group(row, &columns::SEX_TYPES, sex_mask, m);
 
         // Means of control: drawn from the latent form even when the form is not recorded.
-        let means_missing = if form_known { miss.means_form_known } else { miss.means_form_unknown };
+        let means_missing = if form_known {
+            miss.means_form_known
+        } else {
+            miss.means_form_unknown
+        };
         let means_mask = if chance(rng, means_missing) {
             None
         } else {

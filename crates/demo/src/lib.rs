@@ -44,7 +44,7 @@
 //!
 //! # Target marginals
 //!
-//! The model is a chain of conditional draws (see the `generator` module), so breakdowns are
+//! The model is a chain of conditional draws, so breakdowns are
 //! correlated: sexual exploitation dominates for women and girls, forced labour for men and
 //! boys; sectors depend on gender, age and destination (aquafarming for men exploited in
 //! South-eastern Asia, domestic work for women in Western Asia, begging and peddling for
@@ -111,7 +111,12 @@ pub struct DemoConfig {
 impl Default for DemoConfig {
     /// Seed 2002, 200,000 victims, registered 2002..=2023.
     fn default() -> Self {
-        DemoConfig { seed: 2002, victims: 200_000, first_year: 2002, last_year: 2023 }
+        DemoConfig {
+            seed: 2002,
+            victims: 200_000,
+            first_year: 2002,
+            last_year: 2023,
+        }
     }
 }
 
@@ -183,7 +188,10 @@ fn push_record<S: AsRef<str>>(buf: &mut Vec<u8>, fields: &[S]) {
             buf.push(b',');
         }
         let bytes = field.as_ref().as_bytes();
-        if bytes.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        if bytes
+            .iter()
+            .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        {
             buf.push(b'"');
             for &b in bytes {
                 if b == b'"' {
@@ -208,8 +216,23 @@ mod tests {
         let mut buf = Vec::new();
         push_record(&mut buf, &["a", "b,c", "say \"hi\"", "", "x\ny"]);
         assert_eq!(buf, b"a,\"b,c\",\"say \"\"hi\"\"\",,\"x\ny\"\n");
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(buf.as_slice());
-        let rec = reader.records().next().and_then(Result::ok).map(|r| r.iter().map(String::from).collect::<Vec<_>>());
-        assert_eq!(rec, Some(vec!["a".into(), "b,c".into(), "say \"hi\"".into(), String::new(), "x\ny".into()]));
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(buf.as_slice());
+        let rec = reader
+            .records()
+            .next()
+            .and_then(Result::ok)
+            .map(|r| r.iter().map(String::from).collect::<Vec<_>>());
+        assert_eq!(
+            rec,
+            Some(vec![
+                "a".into(),
+                "b,c".into(),
+                "say \"hi\"".into(),
+                String::new(),
+                "x\ny".into()
+            ])
+        );
     }
 }

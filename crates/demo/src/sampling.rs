@@ -56,7 +56,10 @@ impl Categorical {
                 acc
             })
             .collect();
-        assert!(acc > 0.0, "a categorical distribution needs a positive total weight");
+        assert!(
+            acc > 0.0,
+            "a categorical distribution needs a positive total weight"
+        );
         Categorical { cumulative }
     }
 

@@ -212,7 +212,10 @@ impl MarginalTally {
             }
         }
 
-        let (cit, dest) = (cell(columns::CITIZENSHIP), cell(columns::EXPLOITATION_COUNTRY));
+        let (cit, dest) = (
+            cell(columns::CITIZENSHIP),
+            cell(columns::EXPLOITATION_COUNTRY),
+        );
         let known = |c: &str| !missing(c) && c != UNKNOWN_COUNTRY;
         if known(cit) && known(dest) {
             self.pairs_known += 1;
@@ -292,12 +295,23 @@ impl Marginals {
     /// A plain-text table: key, target, measured, description.
     pub fn report(&self) -> String {
         use std::fmt::Write;
-        let mut out = format!("{:<24} {:>7} {:>9}  description\n", "marginal", "target", "measured");
+        let mut out = format!(
+            "{:<24} {:>7} {:>9}  description\n",
+            "marginal", "target", "measured"
+        );
         for t in TARGET_MARGINALS {
             let measured = self.get(t.key).unwrap_or(f64::NAN);
-            let _ = writeln!(out, "{:<24} {:>7.3} {:>9.3}  {}", t.key, t.target, measured, t.description);
+            let _ = writeln!(
+                out,
+                "{:<24} {:>7.3} {:>9.3}  {}",
+                t.key, t.target, measured, t.description
+            );
         }
-        let _ = writeln!(out, "{:<24} {:>7} {:>9}  rows with Namibia (NA) as citizenship or destination", "namibia_rows", "> 0", self.namibia_rows);
+        let _ = writeln!(
+            out,
+            "{:<24} {:>7} {:>9}  rows with Namibia (NA) as citizenship or destination",
+            "namibia_rows", "> 0", self.namibia_rows
+        );
         let _ = writeln!(out, "{:<24} {:>7} {:>9}", "rows", "", self.rows);
         out
     }

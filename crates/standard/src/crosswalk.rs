@@ -10,7 +10,7 @@
 //! |---|---|
 //! | 2018 k-anon → model | lossless except the missing marker (`-99`, `Unknown`, `00` all mean *not recorded*; the raw row is kept, so a source-format export reproduces it) |
 //! | 2018 → model | `meansOfControlThreats` → `PhysicalThreats`, `UsesChildren` → `ThreatensChildrenFamily`, `ThreatOfLawEnforcement` → `ThreatsLawEnforcement`, `PsychoactiveSubstances` → `PsychoactiveSubstance`; `RestrictsMovement`, `NotSpecified` kept as CTDC extensions |
-//! | 2018 → model | `isOtherExploit` → `Other`, `isForcedMilitary` → `ForcedMilitaryByNonStateActors`; `typeOfLabour*` kept as CTDC activities and mapped to ISIC sections (`industries`) where one exists (begging, illicit activities, other: none) |
+//! | 2018 → model | `isOtherExploit` → `Other`, `isForcedMilitary` → `ForcedMilitaryByNonStateActors`, `isSlaveryAndPractices` → `Servitude` (slavery and similar practices); `typeOfLabour*` kept as CTDC activities and mapped to ISIC sections (`industries`) where one exists (begging, illicit activities, other: none) |
 //! | 2018 → model | `isSexAndLabour` and the `*Concatenated` columns are derived: recomputed from the flags on export |
 //! | model → 2024 | means of control merge into 8 groups (`DebtBondage`+`TakesEarnings`, threats, abuse, …); `Other`/`NotSpecified` are lost |
 //! | model → 2024 | exploitation other than forced labour / sexual exploitation merges into `isOtherExploit`; labour activities other than agriculture, construction, domestic work and hospitality, sexual exploitation other than prostitution and pornography, and `recruiterRelationUnknown` are lost; data source, majority status fields and abduction are lost |
@@ -145,6 +145,7 @@ const EXPLOIT_FLAGS: &[(&str, &str)] = &[
     ("isForcedMarriage", "ForcedMarriage"),
     ("isForcedMilitary", "ForcedMilitaryByNonStateActors"),
     ("isOrganRemoval", "OrganRemoval"),
+    ("isSlaveryAndPractices", "Servitude"),
 ];
 
 /// The column spec for one published column name of `schema`, if the schema knows it.
@@ -504,6 +505,7 @@ fn concatenated(schema: CtdcSchema, name: &str, rec: &CaseRecord) -> Option<Stri
                     ("typeOfExploit", "ForcedLabour") => "Forced labour".to_string(),
                     ("typeOfExploit", "SexualExploit") => "Sexual exploitation".to_string(),
                     ("typeOfExploit", "OtherExploit") => "Other".to_string(),
+                    ("typeOfExploit", "SlaveryAndPractices") => "Slavery and similar practices".to_string(),
                     _ => concat_label(suffix),
                 };
                 parts.push(label);

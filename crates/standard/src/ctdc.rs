@@ -1,7 +1,7 @@
 //! The flat CTDC release schemas, as published by the Counter Trafficking Data Collaborative.
 //!
 //! Column names and their order are facts taken from the CTDC data dictionaries:
-//! the 2018 k-anonymised global dataset (62 variables; the dictionary's sheet has 63 rows with its header), the 2021 synthetic dataset (TSV),
+//! the 2018 k-anonymised global dataset (63 columns: the dictionary's 62 variables plus `isSlaveryAndPractices`, which the published files carry), the 2021 synthetic dataset (TSV),
 //! the 2024/2025 synthetic dataset (27 columns, CSV) and the Victim-Perpetrator condensed
 //! synthetic dataset (16 columns). How each column maps onto the case model lives in
 //! [`crate::crosswalk`].
@@ -10,7 +10,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CtdcSchema {
-    /// CTDC global dataset, k-anonymised, dictionary of 15 Aug 2018: 62 columns.
+    /// CTDC global dataset, k-anonymised (dictionary of 15 Aug 2018, plus `isSlaveryAndPractices` as
+    /// published): 63 columns.
     Kanon2018,
     /// CTDC global synthetic dataset, 2021 release (tab-separated, fine-grained flags).
     Synthetic2021,
@@ -55,7 +56,8 @@ impl CtdcSchema {
     }
 }
 
-/// CTDC global dataset, k-anonymised (data dictionary version 15082018), in published order.
+/// CTDC global dataset, k-anonymised, in published order: the 62 variables of the data dictionary
+/// (version 15082018) and `isSlaveryAndPractices`, which the published files add after `isOrganRemoval`.
 pub const KANON_2018_COLUMNS: &[&str] = &[
     "yearOfRegistration",
     "Datasource",
@@ -91,6 +93,7 @@ pub const KANON_2018_COLUMNS: &[&str] = &[
     "isForcedMarriage",
     "isForcedMilitary",
     "isOrganRemoval",
+    "isSlaveryAndPractices",
     "typeOfExploitConcatenated",
     "typeOfLabourAgriculture",
     "typeOfLabourAquafarming",
@@ -229,7 +232,7 @@ mod tests {
 
     #[test]
     fn column_counts_match_the_dictionaries() {
-        assert_eq!(KANON_2018_COLUMNS.len(), 62);
+        assert_eq!(KANON_2018_COLUMNS.len(), 63);
         assert_eq!(SYNTHETIC_2024_COLUMNS.len(), 27);
         assert_eq!(VP_COLUMNS.len(), 16);
         for s in CtdcSchema::ALL {

@@ -47,7 +47,8 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     #[error(
-        "cannot connect to PostgreSQL at {target}: {source} (is the server running? set CTHUB_DATABASE_URL)"
+        "cannot connect to PostgreSQL at {target}: {} (is the server running? set CTHUB_DATABASE_URL)",
+        pg::describe(.source)
     )]
     Connect {
         /// `host:port` (or socket directory), never credentials.

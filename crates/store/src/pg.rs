@@ -40,7 +40,17 @@ pub(crate) fn describe(e: &postgres::Error) -> String {
             }
             s
         }
-        None => e.to_string(),
+        None => {
+            // The driver's own message is terse ("error connecting to server"): add the causes.
+            let mut s = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                s.push_str(": ");
+                s.push_str(&c.to_string());
+                cause = c.source();
+            }
+            s
+        }
     }
 }
 
@@ -169,7 +179,7 @@ fn connect(url: &str, schema: Option<String>, location: String) -> Result<PgStor
     let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
         StoreError::InvalidLocation {
             location: location.clone(),
-            reason: e.to_string(),
+            reason: describe(&e),
         }
     })?;
     if config.get_connect_timeout().is_none() {

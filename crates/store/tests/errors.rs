@@ -12,6 +12,8 @@ fn unreachable_postgres_says_where_and_what_to_do_without_the_password() {
     assert!(matches!(err, StoreError::Connect { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.starts_with("cannot connect to PostgreSQL at 127.0.0.1:1: "), "{msg}");
+    assert!(msg.contains("refused"), "the cause is given: {msg}");
+    eprintln!("{msg}");
     assert!(msg.contains("CTHUB_DATABASE_URL"), "{msg}");
     assert!(!msg.contains("s3cr3t"), "{msg}");
     assert!(!format!("{err:?}").contains("s3cr3t"));

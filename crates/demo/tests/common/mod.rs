@@ -55,7 +55,10 @@ fn read_group(row: &[String], cols: &[usize], marker: &str) -> Result<Option<Vec
         return Ok(None);
     }
     if missing != 0 {
-        return Err(format!("group {} is partly missing", KANON_2018_COLUMNS[cols[0]]));
+        return Err(format!(
+            "group {} is partly missing",
+            KANON_2018_COLUMNS[cols[0]]
+        ));
     }
     let mut set = Vec::new();
     for &i in cols {
@@ -132,12 +135,20 @@ pub fn check_row(row: &[String], first_year: u16, last_year: u16) -> Result<(), 
         "Hotline" => true,
         v => return Err(format!("Datasource {v:?}")),
     };
-    let (m, other_marker) = if hotline { ("Unknown", "-99") } else { ("-99", "Unknown") };
+    let (m, other_marker) = if hotline {
+        ("Unknown", "-99")
+    } else {
+        ("-99", "Unknown")
+    };
     if row.iter().any(|c| c == other_marker) {
         return Err(format!("{other_marker} in a row whose marker is {m}"));
     }
 
-    one_of(row, "gender", &["Female", "Male", "Transgender/NonConforming", m])?;
+    one_of(
+        row,
+        "gender",
+        &["Female", "Male", "Transgender/NonConforming", m],
+    )?;
     let mut ages: Vec<&str> = AGE_BANDS.to_vec();
     ages.push(m);
     one_of(row, "ageBroad", &ages)?;
@@ -147,7 +158,11 @@ pub fn check_row(row: &[String], first_year: u16, last_year: u16) -> Result<(), 
     let age = row[idx("ageBroad")].as_str();
     let majority = row[idx("majorityStatus")].as_str();
     if age != m {
-        let want = if age == "0--8" || age == "9--17" { "Minor" } else { "Adult" };
+        let want = if age == "0--8" || age == "9--17" {
+            "Minor"
+        } else {
+            "Adult"
+        };
         if majority != want {
             return Err(format!("ageBroad {age} with majorityStatus {majority}"));
         }
@@ -186,7 +201,9 @@ pub fn check_row(row: &[String], first_year: u16, last_year: u16) -> Result<(), 
     let derived = ["isSexAndLabour"];
     check_concat(row, "typeOfExploitConcatenated", &exploit, m, &derived)?;
     let labour_flag = exploit.as_ref().map(|s| s.contains(&idx("isForcedLabour")));
-    let sexual_flag = exploit.as_ref().map(|s| s.contains(&idx("isSexualExploit")));
+    let sexual_flag = exploit
+        .as_ref()
+        .map(|s| s.contains(&idx("isSexualExploit")));
     if let Some(set) = &exploit {
         if set.is_empty() {
             return Err("form of exploitation recorded with no flag set".into());
@@ -203,7 +220,9 @@ pub fn check_row(row: &[String], first_year: u16, last_year: u16) -> Result<(), 
         (Some(false), Some(set)) if !set.is_empty() => {
             return Err("labour sector set without isForcedLabour".into())
         }
-        (Some(false), None) => return Err("labour sectors missing for a known non-labour form".into()),
+        (Some(false), None) => {
+            return Err("labour sectors missing for a known non-labour form".into())
+        }
         (Some(true), Some(set)) => {
             let ns = idx("typeOfLabourNotSpecified");
             if set.is_empty() || (set.contains(&ns) && set.len() > 1) {
@@ -220,14 +239,19 @@ pub fn check_row(row: &[String], first_year: u16, last_year: u16) -> Result<(), 
         (Some(false), Some(set)) if !set.is_empty() => {
             return Err("sexual type set without isSexualExploit".into())
         }
-        (Some(false), None) => return Err("sexual types missing for a known non-sexual form".into()),
+        (Some(false), None) => {
+            return Err("sexual types missing for a known non-sexual form".into())
+        }
         (Some(true), Some(set)) if set.is_empty() => {
             return Err("sexual exploitation with no type set".into())
         }
         _ => {}
     }
     if let Some(set) = &sex {
-        let late = [idx("typeOfSexRemoteInteractiveServices"), idx("typeOfSexPrivateSexualServices")];
+        let late = [
+            idx("typeOfSexRemoteInteractiveServices"),
+            idx("typeOfSexPrivateSexualServices"),
+        ];
         if year < 2017 && set.iter().any(|i| late.contains(i)) {
             return Err("a type of sexual exploitation collected from 2017 set before".into());
         }

@@ -59,12 +59,17 @@ impl<R: Read> Read for Counting<R> {
 /// A record parser over a byte stream that keeps track of line numbers.
 struct Parser {
     core: csv_core::Reader,
+    delimiter: u8,
     input: BufReader<Box<dyn Read + Send>>,
-    /// Field bytes of the current record, back to back.
+    /// Field bytes of the current record: back to back if it was parsed by
+    /// `csv-core`, or the raw line with one delimiter between fields if it
+    /// took the fast path (see `separated`).
     fields: Vec<u8>,
     /// End offset in `fields` of each field.
     ends: Vec<usize>,
     nfields: usize,
+    /// Fields in `fields` are separated by one delimiter byte.
+    separated: bool,
     /// Line of the next unconsumed byte.
     line: u64,
     /// The last consumed byte was `\r` (a following `\n` is the same break).
@@ -77,10 +82,12 @@ impl Parser {
     fn new(input: Box<dyn Read + Send>, delimiter: u8) -> Self {
         Parser {
             core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            delimiter,
             input: BufReader::with_capacity(BUF_LEN, input),
             fields: vec![0; 4096],
             ends: vec![0; 64],
             nfields: 0,
+            separated: false,
             line: 1,
             pending_cr: false,
             offset: 0,
@@ -109,6 +116,14 @@ impl Parser {
             }
         }
         let (line, offset) = (self.line, self.offset);
+        if self.read_plain_line()? {
+            return Ok(Some(RecordStart {
+                line,
+                offset,
+                at_eof: false,
+            }));
+        }
+        self.separated = false;
         let (mut outlen, mut endlen) = (0, 0);
         loop {
             let buf = self.input.fill_buf()?;
@@ -142,6 +157,54 @@ impl Parser {
                 ReadRecordResult::End => return Ok(None),
             }
         }
+    }
+
+    /// Fast path for the common case: if the buffer holds a whole line (up to
+    /// a line break) without any double quote, it is one record whose fields
+    /// are split by the delimiter, exactly as `csv-core` would parse it (its
+    /// state between records needs no update). Returns false otherwise.
+    fn read_plain_line(&mut self) -> io::Result<bool> {
+        let buf = self.input.fill_buf()?;
+        let Some(len) = memchr::memchr2(b'\n', b'\r', buf) else {
+            return Ok(false);
+        };
+        let line = &buf[..len];
+        if len == 0 || memchr::memchr(b'"', line).is_some() {
+            return Ok(false);
+        }
+        if self.fields.len() < len {
+            self.fields.resize(len.next_power_of_two(), 0);
+        }
+        self.fields[..len].copy_from_slice(line);
+        // Fields are short: a plain loop beats a memchr call per field.
+        let mut n = 0;
+        let delimiter = self.delimiter;
+        let ends = line
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &b)| (b == delimiter).then_some(i));
+        for end in ends.chain([len]) {
+            if n == self.ends.len() {
+                self.ends.resize(n * 2, 0);
+            }
+            self.ends[n] = end;
+            n += 1;
+        }
+        self.nfields = n;
+        self.separated = true;
+        self.input.consume(len);
+        self.offset += len as u64;
+        Ok(true)
+    }
+
+    /// Start and end of field `i` in `fields`.
+    #[inline]
+    fn field_bounds(&self, i: usize) -> (usize, usize) {
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1] + usize::from(self.separated),
+        };
+        (start, self.ends[i])
     }
 
     fn record_bytes(&self) -> &[u8] {
@@ -303,12 +366,11 @@ impl CsvSource {
         let Ok(all) = std::str::from_utf8(self.parser.record_bytes()) else {
             return Err(self.encoding_error(start));
         };
-        let mut begin = 0;
-        for (i, &end) in self.parser.ends[..n].iter().enumerate() {
+        for i in 0..n {
+            let (begin, end) = self.parser.field_bounds(i);
             let Some(text) = all.get(begin..end) else {
                 return Err(self.encoding_error(start));
             };
-            begin = end;
             match cells.get_mut(i) {
                 Some(cell) => {
                     cell.clear();

@@ -890,42 +890,30 @@ fn csv_speed() {
     std::fs::write(&path, &text).unwrap();
     let mb = text.len() as f64 / 1e6;
 
-    let start = std::time::Instant::now();
-    let mut source = open_table(
-        &path,
-        TableKind::Csv { delimiter: b',' },
-        &ReadOptions::default(),
-    )
-    .unwrap();
-    let mut row = RawRow::default();
-    let mut n = 0;
-    while source.read_row_into(&mut row).unwrap() {
-        n += 1;
-    }
-    let secs = start.elapsed().as_secs_f64();
-    assert_eq!(n, rows);
-    println!(
-        "read_row_into: {:.0} rows/s, {:.0} MB/s",
-        n as f64 / secs,
-        mb / secs
-    );
+    // Best of three runs, as the machine may be busy.
+    let kind = TableKind::Csv { delimiter: b',' };
+    let mut best = [f64::MAX; 2];
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        let mut source = open_table(&path, kind, &ReadOptions::default()).unwrap();
+        let mut row = RawRow::default();
+        let mut n = 0;
+        while source.read_row_into(&mut row).unwrap() {
+            n += 1;
+        }
+        best[0] = best[0].min(start.elapsed().as_secs_f64());
+        assert_eq!(n, rows);
 
-    let start = std::time::Instant::now();
-    let mut source = open_table(
-        &path,
-        TableKind::Csv { delimiter: b',' },
-        &ReadOptions::default(),
-    )
-    .unwrap();
-    let mut n = 0;
-    while source.next_row().unwrap().is_some() {
-        n += 1;
+        let start = std::time::Instant::now();
+        let mut source = open_table(&path, kind, &ReadOptions::default()).unwrap();
+        let mut n = 0;
+        while source.next_row().unwrap().is_some() {
+            n += 1;
+        }
+        best[1] = best[1].min(start.elapsed().as_secs_f64());
+        assert_eq!(n, rows);
     }
-    let secs = start.elapsed().as_secs_f64();
-    assert_eq!(n, rows);
-    println!(
-        "next_row: {:.0} rows/s, {:.0} MB/s",
-        n as f64 / secs,
-        mb / secs
-    );
+    for (name, secs) in ["read_row_into", "next_row"].iter().zip(best) {
+        println!("{name}: {:.0} rows/s, {:.0} MB/s", rows as f64 / secs, mb / secs);
+    }
 }

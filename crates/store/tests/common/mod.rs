@@ -35,7 +35,15 @@ fn pg_available() -> bool {
         let r = pg_config(&url)
             .connect(postgres::NoTls)
             .map(drop)
-            .map_err(|e| e.to_string());
+            .map_err(|e| {
+                let mut s = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    s = format!("{s}: {c}");
+                    cause = c.source();
+                }
+                s
+            });
         if let Err(e) = &r {
             let line = format!(
                 "SKIPPED (PostgreSQL not reachable at {}): {e}",
