@@ -67,7 +67,12 @@ struct DemoFiles {
     victims: u64,
 }
 
-fn generate(cfg: &DemoConfig, dir: &Path, kanon_only: bool, quiet: bool) -> anyhow::Result<DemoFiles> {
+fn generate(
+    cfg: &DemoConfig,
+    dir: &Path,
+    kanon_only: bool,
+    quiet: bool,
+) -> anyhow::Result<DemoFiles> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let kanon = dir.join(KANON_FILE);
     let pb = if quiet {
@@ -76,7 +81,8 @@ fn generate(cfg: &DemoConfig, dir: &Path, kanon_only: bool, quiet: bool) -> anyh
         indicatif::ProgressBar::new_spinner()
     };
     pb.set_message(format!("generating {} synthetic victims", cfg.victims));
-    let f = std::fs::File::create(&kanon).with_context(|| format!("cannot create {}", kanon.display()))?;
+    let f = std::fs::File::create(&kanon)
+        .with_context(|| format!("cannot create {}", kanon.display()))?;
     let n = cthub_demo::write_kanon_csv(cfg, std::io::BufWriter::new(f))?;
     let notice = dir.join("SYNTHETIC.md");
     std::fs::write(
@@ -84,7 +90,11 @@ fn generate(cfg: &DemoConfig, dir: &Path, kanon_only: bool, quiet: bool) -> anyh
         format!(
             "# Synthetic data\n\n{}\n\nFiles: {KANON_FILE}{}.\n",
             cthub_demo::synthetic_notice(cfg.seed),
-            if kanon_only { "" } else { ", cthub-synthetic-ctdc-synthetic-2024.csv, cthub-synthetic-htcds.jsonl" }
+            if kanon_only {
+                ""
+            } else {
+                ", cthub-synthetic-ctdc-synthetic-2024.csv, cthub-synthetic-htcds.jsonl"
+            }
         ),
     )?;
     let mut files = DemoFiles {
@@ -109,7 +119,10 @@ fn generate(cfg: &DemoConfig, dir: &Path, kanon_only: bool, quiet: bool) -> anyh
         let mut wj = std::io::BufWriter::new(std::fs::File::create(&hj)?);
         while let Some(row) = p.next_row()? {
             let rec = row.record.with_context(|| {
-                format!("generated row {} did not validate: {:?}", row.source_row, row.issues)
+                format!(
+                    "generated row {} did not validate: {:?}",
+                    row.source_row, row.issues
+                )
             })?;
             w24.write_record(crosswalk::to_row(CtdcSchema::Synthetic2024, &rec))?;
             serde_json::to_writer(&mut wj, &rec)?;
@@ -124,13 +137,26 @@ fn generate(cfg: &DemoConfig, dir: &Path, kanon_only: bool, quiet: bool) -> anyh
     Ok(files)
 }
 
-fn import_demo(files: &DemoFiles, store: &StoreArgs, json: bool) -> anyhow::Result<(u8, serde_json::Value)> {
+fn import_demo(
+    files: &DemoFiles,
+    store: &StoreArgs,
+    json: bool,
+) -> anyhow::Result<(u8, serde_json::Value)> {
     let mut s = cthub_store::open(&store.database)?;
     let opts = ImportOptions {
         format: Some(CtdcSchema::Kanon2018.name().into()),
         ..Default::default()
     };
-    let o = import_one(s.as_mut(), &files.kanon_2018, &opts, DEMO_ORG, "cthub demo", true, &mut None, json)?;
+    let o = import_one(
+        s.as_mut(),
+        &files.kanon_2018,
+        &opts,
+        DEMO_ORG,
+        "cthub demo",
+        true,
+        &mut None,
+        json,
+    )?;
     if !json {
         print_outcome(&o);
     }
@@ -182,14 +208,19 @@ pub fn run_up(a: UpArgs) -> anyhow::Result<u8> {
         ..DemoConfig::default()
     };
     if !a.json {
-        println!("cthub up: generating the synthetic demo population ({} victims, seed {})", a.victims, a.seed);
+        println!(
+            "cthub up: generating the synthetic demo population ({} victims, seed {})",
+            a.victims, a.seed
+        );
     }
     let files = generate(&cfg, &a.out, false, a.json)?;
     let (code, v) = import_demo(&files, &a.store, a.json)?;
     if a.json {
         out::json(&serde_json::json!({"files": files, "imported": v}));
     } else {
-        println!("(the dashboard is not built yet; these are the headline indicators it will show)");
+        println!(
+            "(the dashboard is not built yet; these are the headline indicators it will show)"
+        );
     }
     Ok(code)
 }

@@ -74,7 +74,8 @@ enum Sink {
 
 impl Sink {
     fn open(path: &PathBuf, to: Container, header: &[String]) -> anyhow::Result<Sink> {
-        let f = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
         Ok(match to {
             Container::Csv => {
                 let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
@@ -107,7 +108,9 @@ impl Sink {
         match self {
             Sink::Csv(w) => w.write_record(cells)?,
             Sink::Jsonl(_) => bail!("JSON lines take records, not rows"),
-            Sink::Parquet { columns, pending, .. } => {
+            Sink::Parquet {
+                columns, pending, ..
+            } => {
                 for (i, b) in columns.iter_mut().enumerate() {
                     match cells.get(i) {
                         Some(c) if !c.is_empty() => b.append_value(c),
@@ -168,7 +171,13 @@ fn schema_of(l: Layout) -> Option<CtdcSchema> {
 
 pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
     let to = a.to.unwrap_or_else(|| {
-        match a.out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match a
+            .out
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("parquet") => Container::Parquet,
             Some("jsonl") | Some("json") | Some("ndjson") => Container::Jsonl,
             _ => Container::Csv,
@@ -196,10 +205,12 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
             store.for_each_record(Some(id), &mut |r| {
                 while q.peek().is_some_and(|x| x.source_row < r.source_row) {
                     let x = q.next().expect("peeked");
-                    sink.row(&x.raw).map_err(|e| cthub_store::StoreError::Callback(e.to_string()))?;
+                    sink.row(&x.raw)
+                        .map_err(|e| cthub_store::StoreError::Callback(e.to_string()))?;
                     rows += 1;
                 }
-                sink.row(&r.raw).map_err(|e| cthub_store::StoreError::Callback(e.to_string()))?;
+                sink.row(&r.raw)
+                    .map_err(|e| cthub_store::StoreError::Callback(e.to_string()))?;
                 rows += 1;
                 Ok(())
             })?;
@@ -211,7 +222,9 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
         }
         Layout::Json => {
             let mut sink = Sink::open(&a.out, to, &[])?;
-            let Sink::Jsonl(w) = &mut sink else { unreachable!() };
+            let Sink::Jsonl(w) = &mut sink else {
+                unreachable!()
+            };
             store.for_each_record(a.contribution, &mut |r| {
                 let line = serde_json::json!({
                     "id": r.id,
@@ -243,7 +256,9 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
         }
     }
     if a.json {
-        out::json(&serde_json::json!({"out": a.out, "rows": rows, "layout": format!("{:?}", a.layout)}));
+        out::json(
+            &serde_json::json!({"out": a.out, "rows": rows, "layout": format!("{:?}", a.layout)}),
+        );
     } else {
         println!("wrote {rows} rows to {}", a.out.display());
     }

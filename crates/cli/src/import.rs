@@ -88,7 +88,10 @@ fn progress(p: &Prepared, file: &str, quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let (len, template) = match (p.rows_hint(), p.bytes_read()) {
-        (Some(n), _) => (n, "{prefix} [{bar:30}] {pos}/{len} rows {per_sec} eta {eta}"),
+        (Some(n), _) => (
+            n,
+            "{prefix} [{bar:30}] {pos}/{len} rows {per_sec} eta {eta}",
+        ),
         (None, Some(_)) => (
             p.info.bytes,
             "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
@@ -113,11 +116,18 @@ pub struct ReportWriter {
 
 impl ReportWriter {
     pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let f = std::fs::File::create(path).with_context(|| format!("cannot create report {}", path.display()))?;
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("cannot create report {}", path.display()))?;
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
             let mut w = csv::Writer::from_writer(f);
             w.write_record(["file", "row", "column", "value", "rule", "severity", "hint"])?;
-            Ok(ReportWriter { csv: Some(w), jsonl: None })
+            Ok(ReportWriter {
+                csv: Some(w),
+                jsonl: None,
+            })
         } else {
             Ok(ReportWriter {
                 csv: None,
@@ -128,7 +138,15 @@ impl ReportWriter {
     pub fn write(&mut self, i: &ImportIssue) -> anyhow::Result<()> {
         if let Some(w) = &mut self.csv {
             let sev = format!("{:?}", i.severity).to_lowercase();
-            w.write_record([&i.file, &i.row.to_string(), &i.column, &i.value, &i.rule, &sev, &i.hint])?;
+            w.write_record([
+                &i.file,
+                &i.row.to_string(),
+                &i.column,
+                &i.value,
+                &i.rule,
+                &sev,
+                &i.hint,
+            ])?;
         }
         if let Some(w) = &mut self.jsonl {
             serde_json::to_writer(&mut *w, i)?;
@@ -191,24 +209,26 @@ pub fn import_one(
     let mut tx = store.begin_import(&meta)?;
     let (sender, receiver) = crossbeam_channel::bounded::<Vec<ImportedRow>>(8);
     let summary = std::thread::scope(|scope| -> anyhow::Result<ImportSummary> {
-        let worker = scope.spawn(move || -> Result<(Prepared, u64), cthub_ingest::IngestError> {
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut n = 0u64;
-            while let Some(row) = prepared.next_row()? {
-                batch.push(row);
-                n += 1;
-                if batch.len() == BATCH {
-                    let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if sender.send(b).is_err() {
-                        break;
+        let worker = scope.spawn(
+            move || -> Result<(Prepared, u64), cthub_ingest::IngestError> {
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut n = 0u64;
+                while let Some(row) = prepared.next_row()? {
+                    batch.push(row);
+                    n += 1;
+                    if batch.len() == BATCH {
+                        let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if sender.send(b).is_err() {
+                            break;
+                        }
                     }
                 }
-            }
-            if !batch.is_empty() {
-                let _ = sender.send(batch);
-            }
-            Ok((prepared, n))
-        });
+                if !batch.is_empty() {
+                    let _ = sender.send(batch);
+                }
+                Ok((prepared, n))
+            },
+        );
         let mut written = 0u64;
         for batch in receiver.iter() {
             for row in &batch {
@@ -262,7 +282,11 @@ pub fn print_outcome(o: &FileOutcome) {
         "error" => println!("{}: {}", o.file, o.error.as_deref().unwrap_or("error")),
         _ => {
             let s = o.summary.as_ref().expect("summary for processed files");
-            let verb = if o.contribution_id.is_some() { "imported" } else { "checked" };
+            let verb = if o.contribution_id.is_some() {
+                "imported"
+            } else {
+                "checked"
+            };
             println!(
                 "{}: {verb} as {} — {} rows read, {} accepted, {} quarantined, {} rejected values, {} warnings ({:.1}s, {:.0} rows/s){}",
                 o.file,
@@ -277,14 +301,21 @@ pub fn print_outcome(o: &FileOutcome) {
                 o.contribution_id.map(|c| format!(", contribution {c}")).unwrap_or_default()
             );
             if !s.by_rule.is_empty() {
-                let rules: Vec<String> = s.by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
+                let rules: Vec<String> =
+                    s.by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
                 println!("  by rule: {}", rules.join(", "));
             }
             if !s.withheld_columns.is_empty() {
-                println!("  direct identifiers withheld (never stored): {}", s.withheld_columns.join(", "));
+                println!(
+                    "  direct identifiers withheld (never stored): {}",
+                    s.withheld_columns.join(", ")
+                );
             }
             if !s.unmapped_columns.is_empty() {
-                println!("  columns kept verbatim (no field): {}", s.unmapped_columns.join(", "));
+                println!(
+                    "  columns kept verbatim (no field): {}",
+                    s.unmapped_columns.join(", ")
+                );
             }
             if s.label_rows_skipped > 0 {
                 println!("  label rows skipped: {}", s.label_rows_skipped);
@@ -311,11 +342,25 @@ pub fn run_import(a: ImportArgs) -> anyhow::Result<u8> {
     }
     let mut store = cthub_store::open(&a.store.database)?;
     let opts = import_options(&a.source);
-    let mut report = a.source.report.as_deref().map(ReportWriter::create).transpose()?;
+    let mut report = a
+        .source
+        .report
+        .as_deref()
+        .map(ReportWriter::create)
+        .transpose()?;
     let mut outcomes = Vec::new();
     let mut code = exit::OK;
     for f in &a.files {
-        match import_one(store.as_mut(), f, &opts, &a.org, &a.by, a.synthetic, &mut report, a.json) {
+        match import_one(
+            store.as_mut(),
+            f,
+            &opts,
+            &a.org,
+            &a.by,
+            a.synthetic,
+            &mut report,
+            a.json,
+        ) {
             Ok(o) => {
                 if o.summary.as_ref().is_some_and(|s| s.rows_quarantined > 0) {
                     code = code.max(exit::REJECTED_ROWS);
@@ -357,7 +402,12 @@ pub fn run_import(a: ImportArgs) -> anyhow::Result<u8> {
 
 pub fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
     let opts = import_options(&a.source);
-    let mut report = a.source.report.as_deref().map(ReportWriter::create).transpose()?;
+    let mut report = a
+        .source
+        .report
+        .as_deref()
+        .map(ReportWriter::create)
+        .transpose()?;
     let mut outcomes = Vec::new();
     let mut code = exit::OK;
     for f in &a.files {
@@ -381,7 +431,11 @@ pub fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             let secs = started.elapsed().as_secs_f64();
             Ok(FileOutcome {
                 file: f.display().to_string(),
-                status: if s.rows_quarantined > 0 { "rejected-rows" } else { "valid" },
+                status: if s.rows_quarantined > 0 {
+                    "rejected-rows"
+                } else {
+                    "valid"
+                },
                 contribution_id: None,
                 format: Some(format),
                 sha256: Some(sha),

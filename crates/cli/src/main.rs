@@ -37,7 +37,12 @@ struct Cli {
 #[derive(Args, Clone)]
 pub struct StoreArgs {
     /// Store location: a SQLite file path, or postgres://user@host:port/db for PostgreSQL.
-    #[arg(long, global = true, env = "CTHUB_DATABASE_URL", default_value = "cthub.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "CTHUB_DATABASE_URL",
+        default_value = "cthub.db"
+    )]
     pub database: String,
 }
 

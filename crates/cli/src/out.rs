@@ -34,7 +34,10 @@ pub fn print_headline(h: &Headline, location: &str) {
         println!("  {:<20} {:>10}", code, n);
     }
     if let Some(d) = h.domestic_share {
-        println!("  domestic trafficking {:>10}   (citizenship = country of exploitation)", pct(d));
+        println!(
+            "  domestic trafficking {:>10}   (citizenship = country of exploitation)",
+            pct(d)
+        );
     }
     if !h.top_flows.is_empty() {
         println!("  top flows (citizenship -> country of exploitation):");

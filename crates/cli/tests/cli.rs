@@ -32,10 +32,16 @@ fn postgres() -> Option<(String, postgres::Client, String)> {
     match postgres::Client::connect(&url, postgres::NoTls) {
         Ok(mut c) => {
             let schema = format!("cthub_cli_{}", std::process::id());
-            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
-                .unwrap();
+            c.batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
+            .unwrap();
             let sep = if url.contains('?') { '&' } else { '?' };
-            Some((format!("{url}{sep}options=-csearch_path%3D{schema}"), c, schema))
+            Some((
+                format!("{url}{sep}options=-csearch_path%3D{schema}"),
+                c,
+                schema,
+            ))
         }
         Err(e) => {
             if std::env::var("CTHUB_REQUIRE_POSTGRES").as_deref() == Ok("1") {
@@ -49,7 +55,20 @@ fn postgres() -> Option<(String, postgres::Client, String)> {
 
 fn full_flow(db: &str, dir: &Path) {
     // demo files, marked synthetic
-    let o = cthub(&["demo", "--victims", "3000", "--seed", "9", "--out", "data", "--json"], db, dir);
+    let o = cthub(
+        &[
+            "demo",
+            "--victims",
+            "3000",
+            "--seed",
+            "9",
+            "--out",
+            "data",
+            "--json",
+        ],
+        db,
+        dir,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let notice = std::fs::read_to_string(dir.join("data/SYNTHETIC.md")).unwrap();
     assert!(notice.contains("SYNTHETIC"));
@@ -61,7 +80,19 @@ fn full_flow(db: &str, dir: &Path) {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
     // import: all rows accepted
-    let o = cthub(&["import", kanon.to_str().unwrap(), "--org", "Demo NGO", "--by", "tester", "--json"], db, dir);
+    let o = cthub(
+        &[
+            "import",
+            kanon.to_str().unwrap(),
+            "--org",
+            "Demo NGO",
+            "--by",
+            "tester",
+            "--json",
+        ],
+        db,
+        dir,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v = json(&o);
     assert_eq!(v[0]["status"], "imported");
@@ -71,7 +102,11 @@ fn full_flow(db: &str, dir: &Path) {
     // the same file again: a no-op that says so
     let o = cthub(&["import", kanon.to_str().unwrap()], db, dir);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("already imported"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("already imported"),
+        "{}",
+        text(&o)
+    );
 
     // the 2024 version imports as its own contribution
     let o = cthub(&["import", s24.to_str().unwrap(), "--json"], db, dir);
@@ -87,12 +122,28 @@ fn full_flow(db: &str, dir: &Path) {
          2019,Robot,Adult,1,,Europe,Atlantis,1,Male,,Europe,FriendAcquaintance,No,1,,\n",
     )
     .unwrap();
-    let o = cthub(&["import", bad.to_str().unwrap(), "--report", "issues.csv", "--json"], db, dir);
+    let o = cthub(
+        &[
+            "import",
+            bad.to_str().unwrap(),
+            "--report",
+            "issues.csv",
+            "--json",
+        ],
+        db,
+        dir,
+    );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let report = std::fs::read_to_string(dir.join("issues.csv")).unwrap();
     assert!(report.starts_with("file,row,column,value,rule,severity,hint"));
-    assert!(report.contains("bad.csv,3,gender,Robot,vocabulary,error"), "{report}");
-    assert!(report.contains("UN_COE_Region,Atlantis,vocabulary"), "{report}");
+    assert!(
+        report.contains("bad.csv,3,gender,Robot,vocabulary,error"),
+        "{report}"
+    );
+    assert!(
+        report.contains("UN_COE_Region,Atlantis,vocabulary"),
+        "{report}"
+    );
     let bad_id = json(&o)[0]["contribution_id"].as_i64().unwrap();
 
     // stats
@@ -109,18 +160,61 @@ fn full_flow(db: &str, dir: &Path) {
         ("ctdc-vp", "vp.csv"),
         ("json", "all.jsonl"),
     ] {
-        let o = cthub(&["export", "--layout", layout, "--out", file, "--contribution", &cid.to_string(), "--json"], db, dir);
+        let o = cthub(
+            &[
+                "export",
+                "--layout",
+                layout,
+                "--out",
+                file,
+                "--contribution",
+                &cid.to_string(),
+                "--json",
+            ],
+            db,
+            dir,
+        );
         assert_eq!(o.status.code(), Some(0), "{layout}: {}", text(&o));
         assert_eq!(json(&o)["rows"], 3000, "{layout}");
     }
     // the source layout gives back the file as it came in, byte for byte
-    let o = cthub(&["export", "--layout", "source", "--contribution", &cid.to_string(), "--out", "src.csv"], db, dir);
+    let o = cthub(
+        &[
+            "export",
+            "--layout",
+            "source",
+            "--contribution",
+            &cid.to_string(),
+            "--out",
+            "src.csv",
+        ],
+        db,
+        dir,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(std::fs::read(dir.join("src.csv")).unwrap(), std::fs::read(&kanon).unwrap());
+    assert_eq!(
+        std::fs::read(dir.join("src.csv")).unwrap(),
+        std::fs::read(&kanon).unwrap()
+    );
     // ... including quarantined rows, in source order
-    let o = cthub(&["export", "--layout", "source", "--contribution", &bad_id.to_string(), "--out", "bad-src.csv"], db, dir);
+    let o = cthub(
+        &[
+            "export",
+            "--layout",
+            "source",
+            "--contribution",
+            &bad_id.to_string(),
+            "--out",
+            "bad-src.csv",
+        ],
+        db,
+        dir,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(std::fs::read_to_string(dir.join("bad-src.csv")).unwrap(), std::fs::read_to_string(&bad).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("bad-src.csv")).unwrap(),
+        std::fs::read_to_string(&bad).unwrap()
+    );
     // the k-anon export imports back as the same layout
     let o = cthub(&["validate", "k.csv", "--json"], db, dir);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -138,10 +232,14 @@ fn full_flow_on_sqlite() {
 
 #[test]
 fn full_flow_on_postgres() {
-    let Some((url, mut client, schema)) = postgres() else { return };
+    let Some((url, mut client, schema)) = postgres() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     full_flow(&url, dir.path());
-    client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
 }
 
 #[test]
@@ -149,14 +247,23 @@ fn help_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("x.db");
     let db = db.to_str().unwrap();
-    for sub in ["init", "import", "validate", "export", "stats", "demo", "up"] {
+    for sub in [
+        "init", "import", "validate", "export", "stats", "demo", "up",
+    ] {
         let o = cthub(&[sub, "--help"], db, dir.path());
         assert_eq!(o.status.code(), Some(0), "{sub}: {}", text(&o));
-        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage"), "{sub}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage"),
+            "{sub}"
+        );
     }
     let o = cthub(&["import", "does-not-exist.csv"], db, dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("does-not-exist.csv"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("does-not-exist.csv"),
+        "{}",
+        text(&o)
+    );
     let o = cthub(&["frobnicate"], db, dir.path());
     assert_eq!(o.status.code(), Some(2));
     let o = cthub(&["import", "--list-fields"], db, dir.path());

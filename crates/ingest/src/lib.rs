@@ -7,5 +7,7 @@ pub mod pipeline;
 pub mod read;
 pub mod report;
 
-pub use pipeline::{detect, hash_file, prepare, Format, ImportOptions, IngestError, Prepared, FORMAT_NAMES};
+pub use pipeline::{
+    detect, hash_file, prepare, Format, ImportOptions, IngestError, Prepared, FORMAT_NAMES,
+};
 pub use report::{ImportIssue, ImportSummary, ImportedRow, Severity, SourceInfo, WITHHELD};

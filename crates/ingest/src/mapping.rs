@@ -275,11 +275,16 @@ values = { debt = "DebtBondage" }
     fn bad_field_and_bad_code_are_located() {
         let bad = GOOD.replace("person.gender", "person.sex");
         let e = Mapping::parse(&bad, "m.toml").unwrap_err().to_string();
-        assert!(e.contains("m.toml") && e.contains("Sex") && e.contains("person.sex"), "{e}");
+        assert!(
+            e.contains("m.toml") && e.contains("Sex") && e.contains("person.sex"),
+            "{e}"
+        );
         let bad = GOOD.replace("\"DebtBondage\"", "\"Debts\"");
         let e = Mapping::parse(&bad, "m.toml").unwrap_err().to_string();
         assert!(e.contains("Debts") && e.contains("DebtBondage"), "{e}");
-        let e = Mapping::parse("name = 3", "m.toml").unwrap_err().to_string();
+        let e = Mapping::parse("name = 3", "m.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("invalid TOML"), "{e}");
     }
 }

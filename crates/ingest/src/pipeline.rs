@@ -90,7 +90,9 @@ pub enum IngestError {
         missing: String,
         found: String,
     },
-    #[error("{file}: column(s) {columns} are not in mapping {mapping} (it says unmapped = \"error\")")]
+    #[error(
+        "{file}: column(s) {columns} are not in mapping {mapping} (it says unmapped = \"error\")"
+    )]
     Unmapped {
         file: String,
         mapping: String,
@@ -165,7 +167,13 @@ pub fn detect(headers: &[String]) -> Option<Format> {
                 || l.contains('/')
                 || matches!(
                     l.as_str(),
-                    "start" | "end" | "today" | "deviceid" | "instanceid" | "key" | "submissiondate"
+                    "start"
+                        | "end"
+                        | "today"
+                        | "deviceid"
+                        | "instanceid"
+                        | "key"
+                        | "submissiondate"
                 )
         });
         return Some(if odk_meta {
@@ -431,14 +439,21 @@ pub fn prepare(path: &Path, opts: &ImportOptions) -> Result<Prepared, IngestErro
     let headers: Vec<String> = rows.headers().to_vec();
     let format = match (mapping, &opts.format) {
         (Some(m), _) => m,
-        (None, Some(name)) => Format::from_name(name).ok_or_else(|| IngestError::UnknownFormat {
-            file: file.clone(),
-            name: name.clone(),
-            formats: FORMAT_NAMES.join(", "),
-        })?,
+        (None, Some(name)) => {
+            Format::from_name(name).ok_or_else(|| IngestError::UnknownFormat {
+                file: file.clone(),
+                name: name.clone(),
+                formats: FORMAT_NAMES.join(", "),
+            })?
+        }
         (None, None) => detect(&headers).ok_or_else(|| IngestError::Detect {
             file: file.clone(),
-            headers: headers.iter().take(12).cloned().collect::<Vec<_>>().join(", "),
+            headers: headers
+                .iter()
+                .take(12)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
             formats: FORMAT_NAMES.join(", "),
         })?,
     };
@@ -505,9 +520,10 @@ impl Prepared {
 
     fn only_ignored_cells(&self, cells: &[String]) -> bool {
         cells.len() <= self.plan.columns.len()
-            && cells.iter().zip(&self.plan.columns).all(|(c, col)| {
-                col.target == Target::Ignore || c.trim().is_empty()
-            })
+            && cells
+                .iter()
+                .zip(&self.plan.columns)
+                .all(|(c, col)| col.target == Target::Ignore || c.trim().is_empty())
     }
 
     fn is_label_row(&self, cells: &[String]) -> bool {
@@ -526,7 +542,15 @@ impl Prepared {
         nonempty >= 3 && same * 2 >= nonempty
     }
 
-    fn issue(&self, row: u64, column: &str, value: &str, rule: &str, hint: String, severity: Severity) -> ImportIssue {
+    fn issue(
+        &self,
+        row: u64,
+        column: &str,
+        value: &str,
+        rule: &str,
+        hint: String,
+        severity: Severity,
+    ) -> ImportIssue {
         ImportIssue {
             file: self.file.clone(),
             row,
@@ -581,7 +605,11 @@ impl Prepared {
                 (t, _) => t.clone(),
             };
             let parts: Vec<&str> = match col.separator {
-                Some(sep) => cell.split(sep).map(str::trim).filter(|p| !p.is_empty()).collect(),
+                Some(sep) => cell
+                    .split(sep)
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .collect(),
                 None => vec![cell.as_str()],
             };
             for part in parts {
@@ -599,7 +627,14 @@ impl Prepared {
                         .unwrap_or(part)
                 };
                 if let Err(v) = field::apply(&mut rec, &target, &col.name, value, &col.format) {
-                    issues.push(self.issue(number, &col.name, part, v.rule, v.hint, Severity::Error));
+                    issues.push(self.issue(
+                        number,
+                        &col.name,
+                        part,
+                        v.rule,
+                        v.hint,
+                        Severity::Error,
+                    ));
                 }
             }
         }
@@ -649,13 +684,19 @@ impl Prepared {
                     "majorityStatus",
                     m.code(),
                     "consistency.majority",
-                    format!("age band {} implies {:?}", band.label(), band.majority().unwrap_or(Majority::Adult)),
+                    format!(
+                        "age band {} implies {:?}",
+                        band.label(),
+                        band.majority().unwrap_or(Majority::Adult)
+                    ),
                     Severity::Warning,
                 ));
             }
         }
         let v = &rec.victim;
-        if v.exploitation.get(&E::ForcedLabour) == Some(&false) && v.labour_activities.values().any(|&b| b) {
+        if v.exploitation.get(&E::ForcedLabour) == Some(&false)
+            && v.labour_activities.values().any(|&b| b)
+        {
             issues.push(self.issue(
                 row,
                 "typeOfLabour",
@@ -665,7 +706,9 @@ impl Prepared {
                 Severity::Warning,
             ));
         }
-        if v.exploitation.get(&E::SexualExploitation) == Some(&false) && v.sex_exploitation.values().any(|&b| b) {
+        if v.exploitation.get(&E::SexualExploitation) == Some(&false)
+            && v.sex_exploitation.values().any(|&b| b)
+        {
             issues.push(self.issue(
                 row,
                 "typeOfSex",

@@ -19,7 +19,12 @@ fn generated_kanon_file_is_detected_and_fully_accepted() {
     assert_eq!(info.format, "ctdc-kanon-2018");
     assert_eq!(info.container, "csv");
     assert_eq!(summary.rows_read, 5_000);
-    assert_eq!(summary.rows_quarantined, 0, "{:?}", rows.iter().find(|r| r.record.is_none()));
+    assert_eq!(
+        summary.rows_quarantined,
+        0,
+        "{:?}",
+        rows.iter().find(|r| r.record.is_none())
+    );
     assert_eq!(rows.len(), 5_000);
     assert!(summary.unmapped_columns.is_empty());
     // row numbers are spreadsheet rows: header is row 1
@@ -38,7 +43,11 @@ fn kanon_round_trip_is_lossless_on_every_mapped_cell() {
     for r in &rows {
         let rec = r.record.as_ref().expect("accepted");
         let out = crosswalk::to_row(CtdcSchema::Kanon2018, rec);
-        let marker = if r.raw[1] == "Hotline" { "Unknown" } else { "-99" };
+        let marker = if r.raw[1] == "Hotline" {
+            "Unknown"
+        } else {
+            "-99"
+        };
         for (i, col) in header.iter().enumerate() {
             if col.ends_with("Concatenated") {
                 continue;
@@ -60,12 +69,26 @@ fn concatenated_columns_agree_with_flags() {
     let dir = tempfile::tempdir().unwrap();
     let path = demo_csv(dir.path(), 2_000, 3);
     let (rows, _, info) = import_all(&path, &kanon_opts());
-    let idx = info.columns.iter().position(|c| c == "typeOfExploitConcatenated").unwrap();
+    let idx = info
+        .columns
+        .iter()
+        .position(|c| c == "typeOfExploitConcatenated")
+        .unwrap();
     for r in &rows {
         let out = crosswalk::to_row(CtdcSchema::Kanon2018, r.record.as_ref().unwrap());
-        let n_src = r.raw[idx].split(';').filter(|s| !s.is_empty() && *s != "-99" && *s != "Unknown").count();
-        let n_out = out[idx].split(';').filter(|s| !s.is_empty() && *s != "-99" && *s != "Unknown").count();
-        assert_eq!(n_src, n_out, "row {}: {:?} vs {:?}", r.source_row, r.raw[idx], out[idx]);
+        let n_src = r.raw[idx]
+            .split(';')
+            .filter(|s| !s.is_empty() && *s != "-99" && *s != "Unknown")
+            .count();
+        let n_out = out[idx]
+            .split(';')
+            .filter(|s| !s.is_empty() && *s != "-99" && *s != "Unknown")
+            .count();
+        assert_eq!(
+            n_src, n_out,
+            "row {}: {:?} vs {:?}",
+            r.source_row, r.raw[idx], out[idx]
+        );
     }
 }
 
@@ -99,7 +122,13 @@ fn synthetic_2024_export_reimports_to_the_same_rows() {
         .filter(|r| !r.record.as_ref().unwrap().victim.means_groups.is_empty())
         .count();
     assert!(merged > 0);
-    assert!(rows2.iter().all(|r| r.record.as_ref().unwrap().victim.means_of_control.is_empty()));
+    assert!(rows2.iter().all(|r| r
+        .record
+        .as_ref()
+        .unwrap()
+        .victim
+        .means_of_control
+        .is_empty()));
 }
 
 #[test]
@@ -133,17 +162,33 @@ fn bad_values_are_reported_with_file_row_column_value_rule_and_quarantined() {
     std::fs::write(&path, text).unwrap();
     let (rows, summary, _) = import_all(&path, &ImportOptions::default());
     assert_eq!(rows.len(), 3);
-    let ok = rows[0].record.as_ref().unwrap_or_else(|| panic!("{:?}", rows[0].issues));
+    let ok = rows[0]
+        .record
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", rows[0].issues));
     assert_eq!(ok.person.citizenship[0].name(), "Namibia");
     assert!(rows[1].record.is_none() && rows[2].record.is_none());
     assert_eq!(summary.rows_quarantined, 2);
     let i = &rows[1].issues;
-    assert!(i.iter().any(|x| x.column == "gender" && x.value == "Robot" && x.rule == "vocabulary" && x.row == 3 && x.file == "bad.csv" && x.severity == Severity::Error));
-    assert!(i.iter().any(|x| x.column == "citizenship" && x.value == "XX" && x.rule == "country"));
-    assert!(rows[2].issues.iter().any(|x| x.rule == "row.ragged" && x.row == 4));
+    assert!(i.iter().any(|x| x.column == "gender"
+        && x.value == "Robot"
+        && x.rule == "vocabulary"
+        && x.row == 3
+        && x.file == "bad.csv"
+        && x.severity == Severity::Error));
+    assert!(i
+        .iter()
+        .any(|x| x.column == "citizenship" && x.value == "XX" && x.rule == "country"));
+    assert!(rows[2]
+        .issues
+        .iter()
+        .any(|x| x.rule == "row.ragged" && x.row == 4));
     // the raw content of quarantined rows is kept
     assert_eq!(rows[1].raw[2], "Robot");
-    assert_eq!(rows[2].raw, vec!["2016".to_string(), "Case Management".to_string()]);
+    assert_eq!(
+        rows[2].raw,
+        vec!["2016".to_string(), "Case Management".to_string()]
+    );
 }
 
 #[test]
@@ -151,7 +196,9 @@ fn explicit_format_overrides_detection_and_unknown_layout_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.csv");
     std::fs::write(&path, "foo,bar\n1,2\n").unwrap();
-    let e = cthub_ingest::prepare(&path, &ImportOptions::default()).err().expect("undetectable");
+    let e = cthub_ingest::prepare(&path, &ImportOptions::default())
+        .err()
+        .expect("undetectable");
     let msg = e.to_string();
     assert!(msg.contains("x.csv") && msg.contains("--format"), "{msg}");
     let e = cthub_ingest::prepare(

@@ -25,16 +25,21 @@ fn xlsform_csv_from_odk_or_kobo_imports_choice_names_and_multi_selects() {
     assert_eq!(r.person.gender, Some(Gender::Feminine));
     assert_eq!(r.person.citizenship[0].alpha2(), "MD");
     assert_eq!(r.victim.means_of_control.len(), 2);
-    assert_eq!(r.victim.industries[&IsicSection::C_Manufacturing], true);
+    assert!(r.victim.industries[&IsicSection::C_Manufacturing]);
     assert_eq!(r.consent.as_ref().unwrap().given, Some(true));
     assert_eq!(r.extra.get("_uuid").map(String::as_str), Some("abc-1"));
     // the name never enters the hub, not even in the raw row
     assert_eq!(rows[0].raw[3], cthub_ingest::WITHHELD);
-    assert!(summary.withheld_columns.contains(&"prs_First_Name".to_string()));
+    assert!(summary
+        .withheld_columns
+        .contains(&"prs_First_Name".to_string()));
     // an unknown choice rejects the row with its column and value
     assert!(rows[1].record.is_none());
     let i = &rows[1].issues[0];
-    assert_eq!((i.column.as_str(), i.value.as_str(), i.rule.as_str()), ("intake/vic_Methods_of_Control", "Telepathy", "vocabulary"));
+    assert_eq!(
+        (i.column.as_str(), i.value.as_str(), i.rule.as_str()),
+        ("intake/vic_Methods_of_Control", "Telepathy", "vocabulary")
+    );
 }
 
 #[test]
@@ -43,8 +48,30 @@ fn htcds_template_workbook_with_labels_imports() {
     let p = dir.path().join("cases.xlsx");
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet().set_name("Case Sheet").unwrap();
-    let names = ["", "prs_FirstName", "prs_Gender", "prs_Citizenship", "vic_TraffickingStatus", "vic_MethodsOfControl", "vic_TypeOfExploitation", "vic_ForcedLabourIndustry", "vic_LocationOfExploitation", "cas_IncomingReferralDate"];
-    let labels = ["", "First Name", "Gender", "Citizenship", "Trafficking Status", "Methods of Control", "Type of Exploitation", "Forced Labour Industry", "Location of Exploitation", "Incoming Referral Date"];
+    let names = [
+        "",
+        "prs_FirstName",
+        "prs_Gender",
+        "prs_Citizenship",
+        "vic_TraffickingStatus",
+        "vic_MethodsOfControl",
+        "vic_TypeOfExploitation",
+        "vic_ForcedLabourIndustry",
+        "vic_LocationOfExploitation",
+        "cas_IncomingReferralDate",
+    ];
+    let labels = [
+        "",
+        "First Name",
+        "Gender",
+        "Citizenship",
+        "Trafficking Status",
+        "Methods of Control",
+        "Type of Exploitation",
+        "Forced Labour Industry",
+        "Location of Exploitation",
+        "Incoming Referral Date",
+    ];
     for (c, (n, l)) in names.iter().zip(labels).enumerate() {
         ws.write_string(0, c as u16, *n).unwrap();
         ws.write_string(1, c as u16, l).unwrap();
@@ -60,12 +87,26 @@ fn htcds_template_workbook_with_labels_imports() {
     assert_eq!(summary.label_rows_skipped, 1);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].source_row, 3);
-    let r = rows[0].record.as_ref().unwrap_or_else(|| panic!("{:?}", rows[0].issues));
+    let r = rows[0]
+        .record
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", rows[0].issues));
     assert_eq!(r.person.citizenship[0].alpha2(), "PH");
-    assert_eq!(r.victim.trafficking_status, Some(TraffickingStatus::ActualVictimOfTrafficking));
-    assert_eq!(r.victim.industries[&IsicSection::T_ActivitiesOfHouseholdsAsEmployers], true);
+    assert_eq!(
+        r.victim.trafficking_status,
+        Some(TraffickingStatus::ActualVictimOfTrafficking)
+    );
+    assert!(r.victim.industries[&IsicSection::T_ActivitiesOfHouseholdsAsEmployers]);
     assert_eq!(r.victim.country_of_exploitation.unwrap().alpha2(), "SA");
-    assert_eq!(r.case.as_ref().unwrap().incoming_referral_date.unwrap().to_string(), "2023-04-05");
+    assert_eq!(
+        r.case
+            .as_ref()
+            .unwrap()
+            .incoming_referral_date
+            .unwrap()
+            .to_string(),
+        "2023-04-05"
+    );
     assert_eq!(rows[0].raw[1], cthub_ingest::WITHHELD);
 }
 
@@ -116,7 +157,10 @@ fn organisation_csv_through_a_toml_mapping() {
     };
     let (rows, summary, info) = import_all(&p, &opts);
     assert_eq!(info.format, "mapping:shelter-intake");
-    let r = rows[0].record.as_ref().unwrap_or_else(|| panic!("{:?}", rows[0].issues));
+    let r = rows[0]
+        .record
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", rows[0].issues));
     assert_eq!(r.person.gender, Some(Gender::Feminine));
     assert_eq!(r.person.citizenship[0].alpha2(), "CI");
     assert_eq!(r.victim.means_of_control.len(), 2);
@@ -137,9 +181,15 @@ fn mapping_with_a_missing_source_column_is_refused() {
     std::fs::write(&m, MAPPING).unwrap();
     let p = dir.path().join("intake.csv");
     std::fs::write(&p, "Sexe;Année\nF;2020\n").unwrap();
-    let e = cthub_ingest::prepare(&p, &ImportOptions { mapping: Some(m), ..Default::default() })
-        .err()
-        .unwrap();
+    let e = cthub_ingest::prepare(
+        &p,
+        &ImportOptions {
+            mapping: Some(m),
+            ..Default::default()
+        },
+    )
+    .err()
+    .unwrap();
     assert!(matches!(e, IngestError::MissingColumns { .. }), "{e}");
     assert!(e.to_string().contains("Contrôle"), "{e}");
 }
@@ -152,11 +202,41 @@ fn parquet_with_ctdc_columns_is_detected_and_imported() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("vp.parquet");
     let cols = cthub_standard::ctdc::VP_COLUMNS;
-    let schema = Arc::new(Schema::new(cols.iter().map(|c| Field::new(*c, DataType::Utf8, true)).collect::<Vec<_>>()));
-    let row = ["2019", "Female", "Adult", "1", "", "Europe", "Europe", "1", "Female;Male", "", "Europe", "StrangerUnknownOther", "No;Yes", "1", "1", ""];
+    let schema = Arc::new(Schema::new(
+        cols.iter()
+            .map(|c| Field::new(*c, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let row = [
+        "2019",
+        "Female",
+        "Adult",
+        "1",
+        "",
+        "Europe",
+        "Europe",
+        "1",
+        "Female;Male",
+        "",
+        "Europe",
+        "StrangerUnknownOther",
+        "No;Yes",
+        "1",
+        "1",
+        "",
+    ];
     let arrays: Vec<ArrayRef> = row
         .iter()
-        .map(|v| Arc::new(StringArray::from(vec![if v.is_empty() { None } else { Some(*v) }; 3])) as ArrayRef)
+        .map(|v| {
+            Arc::new(StringArray::from(vec![
+                if v.is_empty() {
+                    None
+                } else {
+                    Some(*v)
+                };
+                3
+            ])) as ArrayRef
+        })
         .collect();
     let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
     let f = std::fs::File::create(&p).unwrap();
@@ -164,9 +244,18 @@ fn parquet_with_ctdc_columns_is_detected_and_imported() {
     w.write(&batch).unwrap();
     w.close().unwrap();
     let (rows, summary, info) = import_all(&p, &ImportOptions::default());
-    assert_eq!((info.format.as_str(), info.container.as_str()), ("ctdc-vp", "parquet"));
+    assert_eq!(
+        (info.format.as_str(), info.container.as_str()),
+        ("ctdc-vp", "parquet")
+    );
     assert_eq!(summary.rows_accepted, 3);
-    let s = rows[0].record.as_ref().unwrap().perpetrator_summary.as_ref().unwrap();
+    let s = rows[0]
+        .record
+        .as_ref()
+        .unwrap()
+        .perpetrator_summary
+        .as_ref()
+        .unwrap();
     assert_eq!(s.genders, vec![Gender::Feminine, Gender::Masculine]);
     assert_eq!(s.paid_money, vec![YesNo::No, YesNo::Yes]);
 }
@@ -196,7 +285,10 @@ fn wrong_encoding_and_truncated_workbook_give_clear_errors() {
         }
     }
     let msg = err.expect("invalid UTF-8 is an error").to_string();
-    assert!(msg.contains("latin1.csv") && msg.contains('3') && msg.to_lowercase().contains("encoding"), "{msg}");
+    assert!(
+        msg.contains("latin1.csv") && msg.contains('3') && msg.to_lowercase().contains("encoding"),
+        "{msg}"
+    );
 
     // a workbook cut in half
     let x = dir.path().join("cut.xlsx");
@@ -208,7 +300,9 @@ fn wrong_encoding_and_truncated_workbook_give_clear_errors() {
     wb.save(&x).unwrap();
     let full = std::fs::read(&x).unwrap();
     std::fs::write(&x, &full[..full.len() / 2]).unwrap();
-    let e = cthub_ingest::prepare(&x, &ImportOptions::default()).err().expect("truncated");
+    let e = cthub_ingest::prepare(&x, &ImportOptions::default())
+        .err()
+        .expect("truncated");
     let msg = e.to_string();
     assert!(msg.contains("cut.xlsx"), "{msg}");
 }

@@ -149,7 +149,10 @@ mod tests {
         }
         assert_eq!(Country::parse("ukr").unwrap().alpha2(), "UA");
         assert_eq!(Country::parse("Philippines").unwrap().alpha2(), "PH");
-        assert_eq!(Country::parse("United States of America").unwrap().alpha2(), "US");
+        assert_eq!(
+            Country::parse("United States of America").unwrap().alpha2(),
+            "US"
+        );
         assert!(Country::all().len() >= 249);
     }
 

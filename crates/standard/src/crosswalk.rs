@@ -62,7 +62,10 @@ const GENDER_KANON: &[(&str, &str)] = &[
     ("NonConforming", "NonConforming"),
 ];
 const GENDER_2024: &[(&str, &str)] = &[
-    ("Trans/Transgender/NonConforming", "TransgenderOrNonConforming"),
+    (
+        "Trans/Transgender/NonConforming",
+        "TransgenderOrNonConforming",
+    ),
     ("Woman", "Feminine"),
     ("Man", "Masculine"),
     ("Transgender", "Transgender"),
@@ -88,14 +91,22 @@ fn flag(column: &'static str, g: Group, code: &'static str) -> CtdcColumn {
     col(column, Target::Flag(g, canonical))
 }
 
-fn recoded(column: &'static str, target: Target, values: &'static [(&'static str, &'static str)]) -> CtdcColumn {
+fn recoded(
+    column: &'static str,
+    target: Target,
+    values: &'static [(&'static str, &'static str)],
+) -> CtdcColumn {
     CtdcColumn {
         values,
         ..col(column, target)
     }
 }
 
-fn multi(column: &'static str, target: Target, values: &'static [(&'static str, &'static str)]) -> CtdcColumn {
+fn multi(
+    column: &'static str,
+    target: Target,
+    values: &'static [(&'static str, &'static str)],
+) -> CtdcColumn {
     CtdcColumn {
         values,
         separator: Some(';'),
@@ -155,7 +166,11 @@ pub fn column(schema: CtdcSchema, name: &str) -> Option<CtdcColumn> {
         .columns()
         .iter()
         .copied()
-        .chain(if schema == Synthetic2024 { Some("meansWithholdDocuments") } else { None })
+        .chain(if schema == Synthetic2024 {
+            Some("meansWithholdDocuments")
+        } else {
+            None
+        })
         .find(|c| *c == name)?;
     let n = static_name;
     let c = match (schema, n) {
@@ -192,7 +207,9 @@ pub fn column(schema: CtdcSchema, name: &str) -> Option<CtdcColumn> {
         (_, c) if c.starts_with("typeOfLabour") => {
             flag(n, Group::LabourActivity, &c["typeOfLabour".len()..])
         }
-        (_, c) if c.starts_with("typeOfSex") => flag(n, Group::SexExploitation, &c["typeOfSex".len()..]),
+        (_, c) if c.starts_with("typeOfSex") => {
+            flag(n, Group::SexExploitation, &c["typeOfSex".len()..])
+        }
         (_, c) if c.starts_with("recruiterRelation") => {
             flag(n, Group::RecruiterRelation, &c["recruiterRelation".len()..])
         }
@@ -217,7 +234,9 @@ pub fn columns(schema: CtdcSchema) -> Vec<CtdcColumn> {
     schema
         .columns()
         .iter()
-        .map(|c| column(schema, c).unwrap_or_else(|| panic!("{} lacks a spec for {c}", schema.name())))
+        .map(|c| {
+            column(schema, c).unwrap_or_else(|| panic!("{} lacks a spec for {c}", schema.name()))
+        })
         .collect()
 }
 
@@ -245,7 +264,8 @@ pub fn is_missing(schema: CtdcSchema, target: &Target, value: &str) -> bool {
         CtdcSchema::Kanon2018 | CtdcSchema::Synthetic2021 => {
             v == "-99"
                 || v.eq_ignore_ascii_case("unknown")
-                || (v == "00" && matches!(target, Target::Citizenship | Target::CountryOfExploitation))
+                || (v == "00"
+                    && matches!(target, Target::Citizenship | Target::CountryOfExploitation))
         }
         _ => v.eq_ignore_ascii_case("NULL") || v.eq_ignore_ascii_case("NA") && !is_country(target),
     }
@@ -351,7 +371,13 @@ pub fn to_row(schema: CtdcSchema, rec: &CaseRecord) -> Vec<String> {
         .collect()
 }
 
-fn encode(schema: CtdcSchema, c: &CtdcColumn, rec: &CaseRecord, marker: &str, style: FlagStyle) -> String {
+fn encode(
+    schema: CtdcSchema,
+    c: &CtdcColumn,
+    rec: &CaseRecord,
+    marker: &str,
+    style: FlagStyle,
+) -> String {
     let publish = |code: &str| -> String {
         c.values
             .iter()
@@ -377,11 +403,18 @@ fn encode(schema: CtdcSchema, c: &CtdcColumn, rec: &CaseRecord, marker: &str, st
                 .exploitation
                 .iter()
                 .filter(|(k, _)| {
-                    !matches!(k, ExploitationType::ForcedLabour | ExploitationType::SexualExploitation)
+                    !matches!(
+                        k,
+                        ExploitationType::ForcedLabour | ExploitationType::SexualExploitation
+                    )
                 })
                 .map(|(_, &v)| v)
                 .collect();
-            flag_out(if others.is_empty() { None } else { Some(others.iter().any(|&v| v)) })
+            flag_out(if others.is_empty() {
+                None
+            } else {
+                Some(others.iter().any(|&v| v))
+            })
         }
         (Target::Flag(..), _) => {
             let v = field::get(rec, &c.target);
@@ -401,7 +434,10 @@ fn encode(schema: CtdcSchema, c: &CtdcColumn, rec: &CaseRecord, marker: &str, st
         }
         (Target::CitizenshipRegion, _) | (Target::ExploitationRegion, _) => {
             let (region, country) = if c.target == Target::CitizenshipRegion {
-                (rec.person.citizenship_region, rec.person.citizenship.first().copied())
+                (
+                    rec.person.citizenship_region,
+                    rec.person.citizenship.first().copied(),
+                )
             } else {
                 (vic.exploitation_region, vic.country_of_exploitation)
             };
@@ -433,16 +469,26 @@ fn encode(schema: CtdcSchema, c: &CtdcColumn, rec: &CaseRecord, marker: &str, st
             Some(Gender::NonSpecifiedUnknown) | None => marker.into(),
             Some(g) => publish(g.code()),
         },
-        (Target::AgeBand, _) => match rec.person.age_band.or_else(|| rec.person.age.map(AgeBand::of_age)) {
+        (Target::AgeBand, _) => match rec
+            .person
+            .age_band
+            .or_else(|| rec.person.age.map(AgeBand::of_age))
+        {
             Some(AgeBand::Age0To29) | None => marker.into(),
             Some(a) => a.label().into(),
         },
         (Target::Majority, _) => {
-            let m = rec
-                .person
-                .majority
-                .or_else(|| rec.person.age.map(|a| if a < 18 { Majority::Minor } else { Majority::Adult }));
-            m.map(|m| m.code().to_string()).unwrap_or_else(|| marker.into())
+            let m = rec.person.majority.or_else(|| {
+                rec.person.age.map(|a| {
+                    if a < 18 {
+                        Majority::Minor
+                    } else {
+                        Majority::Adult
+                    }
+                })
+            });
+            m.map(|m| m.code().to_string())
+                .unwrap_or_else(|| marker.into())
         }
         (t, _) if t.is_multi() => {
             let v = field::get(rec, t);
@@ -457,11 +503,22 @@ fn encode(schema: CtdcSchema, c: &CtdcColumn, rec: &CaseRecord, marker: &str, st
             let v = field::get(rec, t);
             match v.first() {
                 Some(x) if c.values.is_empty() && matches!(t, Target::DataSource) => {
-                    DataSource::parse(x).map(|d| d.label().to_string()).unwrap_or_else(|| x.clone())
+                    DataSource::parse(x)
+                        .map(|d| d.label().to_string())
+                        .unwrap_or_else(|| x.clone())
                 }
-                Some(x) if matches!(t, Target::Abduction | Target::PerpExploiter
-                    | Target::PerpRecruiterBroker | Target::PerpTransactionProcess
-                    | Target::PerpControlAbuseKidnap) => flag_out(Some(x == "1")),
+                Some(x)
+                    if matches!(
+                        t,
+                        Target::Abduction
+                            | Target::PerpExploiter
+                            | Target::PerpRecruiterBroker
+                            | Target::PerpTransactionProcess
+                            | Target::PerpControlAbuseKidnap
+                    ) =>
+                {
+                    flag_out(Some(x == "1"))
+                }
                 Some(x) => publish(x),
                 None => marker.into(),
             }
@@ -471,7 +528,13 @@ fn encode(schema: CtdcSchema, c: &CtdcColumn, rec: &CaseRecord, marker: &str, st
 
 /// The VP file's registration bands.
 fn vp_year_band(y: crate::model::YearSpan) -> Option<String> {
-    let bands = [(2005, 2013), (2014, 2018), (2019, 2019), (2020, 2020), (2021, 2022)];
+    let bands = [
+        (2005, 2013),
+        (2014, 2018),
+        (2019, 2019),
+        (2020, 2020),
+        (2021, 2022),
+    ];
     bands
         .iter()
         .find(|(a, b)| y.from >= *a && y.to <= *b)
@@ -490,7 +553,11 @@ fn concatenated(schema: CtdcSchema, name: &str, rec: &CaseRecord) -> Option<Stri
     let mut any_known = false;
     let mut parts = Vec::new();
     for c in schema.columns() {
-        if !c.starts_with(prefix) || c.ends_with("Concatenated") || *c == "isSexAndLabour" || *c == "isAbduction" {
+        if !c.starts_with(prefix)
+            || c.ends_with("Concatenated")
+            || *c == "isSexAndLabour"
+            || *c == "isAbduction"
+        {
             continue;
         }
         let spec = column(schema, c)?;
@@ -505,7 +572,9 @@ fn concatenated(schema: CtdcSchema, name: &str, rec: &CaseRecord) -> Option<Stri
                     ("typeOfExploit", "ForcedLabour") => "Forced labour".to_string(),
                     ("typeOfExploit", "SexualExploit") => "Sexual exploitation".to_string(),
                     ("typeOfExploit", "OtherExploit") => "Other".to_string(),
-                    ("typeOfExploit", "SlaveryAndPractices") => "Slavery and similar practices".to_string(),
+                    ("typeOfExploit", "SlaveryAndPractices") => {
+                        "Slavery and similar practices".to_string()
+                    }
                     _ => concat_label(suffix),
                 };
                 parts.push(label);
@@ -531,6 +600,9 @@ mod tests {
     #[test]
     fn labels() {
         assert_eq!(concat_label("DebtBondage"), "Debt bondage");
-        assert_eq!(concat_label("ThreatOfLawEnforcement"), "Threat of law enforcement");
+        assert_eq!(
+            concat_label("ThreatOfLawEnforcement"),
+            "Threat of law enforcement"
+        );
     }
 }

@@ -213,12 +213,24 @@ const SIMPLE: &[(&str, Target)] = &[
     ("victim.trafficking_status", Target::TraffickingStatus),
     ("victim.status_decided_by", Target::StatusDecidedBy),
     ("victim.age_when_trafficked", Target::AgeWhenTrafficked),
-    ("victim.majority_at_exploitation", Target::MajorityAtExploitation),
+    (
+        "victim.majority_at_exploitation",
+        Target::MajorityAtExploitation,
+    ),
     ("victim.majority_at_entry", Target::MajorityAtEntry),
-    ("victim.relationship_to_trafficker", Target::RelationshipToTrafficker),
-    ("victim.recruiter_relationship_text", Target::RecruiterRelationshipText),
+    (
+        "victim.relationship_to_trafficker",
+        Target::RelationshipToTrafficker,
+    ),
+    (
+        "victim.recruiter_relationship_text",
+        Target::RecruiterRelationshipText,
+    ),
     ("victim.abduction", Target::Abduction),
-    ("victim.country_of_exploitation", Target::CountryOfExploitation),
+    (
+        "victim.country_of_exploitation",
+        Target::CountryOfExploitation,
+    ),
     ("victim.exploitation_region", Target::ExploitationRegion),
     ("victim.duration", Target::Duration),
     ("perpetrator.details", Target::PerpetratorDetails),
@@ -229,17 +241,29 @@ const SIMPLE: &[(&str, Target)] = &[
     ("perpetrators.relations", Target::PerpRelations),
     ("perpetrators.paid_money", Target::PerpPaidMoney),
     ("perpetrators.recruiter_broker", Target::PerpRecruiterBroker),
-    ("perpetrators.transaction_process", Target::PerpTransactionProcess),
-    ("perpetrators.control_abuse_kidnap", Target::PerpControlAbuseKidnap),
+    (
+        "perpetrators.transaction_process",
+        Target::PerpTransactionProcess,
+    ),
+    (
+        "perpetrators.control_abuse_kidnap",
+        Target::PerpControlAbuseKidnap,
+    ),
     ("case.reference", Target::CaseReference),
     ("case.status", Target::CaseStatus),
     ("case.reason_for_closure", Target::ReasonForClosure),
     ("case.referring_organisation", Target::ReferringOrganisation),
     ("case.incoming_referral_date", Target::IncomingReferralDate),
-    ("case.incoming_referral_reason", Target::IncomingReferralReason),
+    (
+        "case.incoming_referral_reason",
+        Target::IncomingReferralReason,
+    ),
     ("case.referred_organisation", Target::ReferredOrganisation),
     ("case.outgoing_referral_date", Target::OutgoingReferralDate),
-    ("case.outgoing_referral_reason", Target::OutgoingReferralReason),
+    (
+        "case.outgoing_referral_reason",
+        Target::OutgoingReferralReason,
+    ),
     ("consent.given", Target::Consent),
     ("consent.manage_personal_data", Target::ManagePersonalData),
     ("derived", Target::Derived),
@@ -305,7 +329,15 @@ impl Target {
             v.extend(g.codes().iter().map(|c| format!("{}.{c}", g.path())));
         }
         for t in EventType::all() {
-            for f in ["country", "state", "city", "date", "latitude", "longitude", "place"] {
+            for f in [
+                "country",
+                "state",
+                "city",
+                "date",
+                "latitude",
+                "longitude",
+                "place",
+            ] {
                 v.push(format!("events.{}.{f}", t.code().to_lowercase()));
             }
         }
@@ -361,7 +393,11 @@ fn vocab<T: Vocab>(s: &str) -> Result<T, Violation> {
         let allowed: Vec<&str> = T::all().iter().map(|v| v.code()).collect();
         Violation::new(
             "vocabulary",
-            format!("not a value of {}; allowed: {}", T::LIST, allowed.join(", ")),
+            format!(
+                "not a value of {}; allowed: {}",
+                T::LIST,
+                allowed.join(", ")
+            ),
         )
     })
 }
@@ -380,7 +416,10 @@ pub fn parse_bool(s: &str) -> Result<bool, Violation> {
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "1.0" | "yes" | "y" | "true" | "t" | "x" => Ok(true),
         "0" | "0.0" | "no" | "n" | "false" | "f" => Ok(false),
-        _ => Err(Violation::new("boolean", "expected 1/0, yes/no or true/false")),
+        _ => Err(Violation::new(
+            "boolean",
+            "expected 1/0, yes/no or true/false",
+        )),
     }
 }
 
@@ -391,7 +430,10 @@ fn small_int<T: TryFrom<i64>>(s: &str, max: i64, what: &str) -> Result<T, Violat
         .parse()
         .map_err(|_| Violation::new("number", format!("{what}: expected a whole number")))?;
     if !(0..=max).contains(&n) {
-        return Err(Violation::new("range", format!("{what}: must be between 0 and {max}")));
+        return Err(Violation::new(
+            "range",
+            format!("{what}: must be between 0 and {max}"),
+        ));
     }
     T::try_from(n).map_err(|_| Violation::new("range", format!("{what}: out of range")))
 }
@@ -407,9 +449,13 @@ pub fn parse_date(s: &str, fmt: &ValueFormat) -> Result<NaiveDate, Violation> {
     let iso = t.split('T').next().unwrap_or(t);
     NaiveDate::parse_from_str(iso, "%Y-%m-%d").map_err(|_| {
         let hint = if fmt.date_formats.is_empty() {
-            "expected an ISO date (YYYY-MM-DD); set date_format in the mapping for other layouts".to_string()
+            "expected an ISO date (YYYY-MM-DD); set date_format in the mapping for other layouts"
+                .to_string()
         } else {
-            format!("expected a date in one of: {}, %Y-%m-%d", fmt.date_formats.join(", "))
+            format!(
+                "expected a date in one of: {}, %Y-%m-%d",
+                fmt.date_formats.join(", ")
+            )
         };
         Violation::new("date", hint)
     })
@@ -488,10 +534,14 @@ pub fn apply(
     match target {
         Target::OrgName => rec.organisation.get_or_insert_with(Default::default).name = text(),
         Target::OrgType => {
-            rec.organisation.get_or_insert_with(Default::default).org_type = Some(vocab(v)?)
+            rec.organisation
+                .get_or_insert_with(Default::default)
+                .org_type = Some(vocab(v)?)
         }
         Target::OrgCountry => {
-            rec.organisation.get_or_insert_with(Default::default).country = Some(country(v)?)
+            rec.organisation
+                .get_or_insert_with(Default::default)
+                .country = Some(country(v)?)
         }
         Target::OrgCity => rec.organisation.get_or_insert_with(Default::default).city = text(),
         Target::Gender => rec.person.gender = Some(vocab(v)?),
@@ -509,7 +559,10 @@ pub fn apply(
         Target::PrimaryLanguage => rec.person.primary_language = text(),
         Target::Registration => {
             let y = YearSpan::parse(v).ok_or_else(|| {
-                Violation::new("year", "expected a year such as 2019 or a band such as 2005-2013")
+                Violation::new(
+                    "year",
+                    "expected a year such as 2019 or a band such as 2005-2013",
+                )
             })?;
             rec.victim.registration = Some(y)
         }
@@ -521,9 +574,7 @@ pub fn apply(
         }
         Target::MajorityAtExploitation => rec.victim.majority_at_exploitation = Some(vocab(v)?),
         Target::MajorityAtEntry => rec.victim.majority_at_entry = Some(vocab(v)?),
-        Target::RelationshipToTrafficker => {
-            rec.victim.relationship_to_trafficker = Some(vocab(v)?)
-        }
+        Target::RelationshipToTrafficker => rec.victim.relationship_to_trafficker = Some(vocab(v)?),
         Target::RecruiterRelationshipText => rec.victim.recruiter_relationship_text = text(),
         Target::Abduction => rec.victim.abduction = Some(parse_bool(v)?),
         Target::CountryOfExploitation => rec.victim.country_of_exploitation = Some(country(v)?),
@@ -544,20 +595,20 @@ pub fn apply(
         Target::PerpRelations => push_unique(&mut summary(rec).relations, vocab(v)?),
         Target::PerpPaidMoney => push_unique(&mut summary(rec).paid_money, vocab(v)?),
         Target::PerpRecruiterBroker => summary(rec).recruiter_broker = Some(parse_bool(v)?),
-        Target::PerpTransactionProcess => {
-            summary(rec).transaction_process = Some(parse_bool(v)?)
-        }
-        Target::PerpControlAbuseKidnap => {
-            summary(rec).control_abuse_kidnap = Some(parse_bool(v)?)
-        }
+        Target::PerpTransactionProcess => summary(rec).transaction_process = Some(parse_bool(v)?),
+        Target::PerpControlAbuseKidnap => summary(rec).control_abuse_kidnap = Some(parse_bool(v)?),
         Target::CaseReference => case(rec).reference = text(),
         Target::CaseStatus => case(rec).status = Some(vocab(v)?),
         Target::ReasonForClosure => case(rec).reason_for_closure = text(),
         Target::ReferringOrganisation => case(rec).referring_organisation = text(),
-        Target::IncomingReferralDate => case(rec).incoming_referral_date = Some(parse_date(v, fmt)?),
+        Target::IncomingReferralDate => {
+            case(rec).incoming_referral_date = Some(parse_date(v, fmt)?)
+        }
         Target::IncomingReferralReason => case(rec).incoming_referral_reason = Some(vocab(v)?),
         Target::ReferredOrganisation => case(rec).referred_organisation = text(),
-        Target::OutgoingReferralDate => case(rec).outgoing_referral_date = Some(parse_date(v, fmt)?),
+        Target::OutgoingReferralDate => {
+            case(rec).outgoing_referral_date = Some(parse_date(v, fmt)?)
+        }
         Target::OutgoingReferralReason => case(rec).outgoing_referral_reason = Some(vocab(v)?),
         Target::EventCountry(t) => event(rec, *t).country = Some(country(v)?),
         Target::EventState(t) => event(rec, *t).state = text(),
@@ -565,10 +616,13 @@ pub fn apply(
         Target::EventDate(t) => event(rec, *t).date = Some(parse_date(v, fmt)?),
         Target::EventLatitude(t) => event(rec, *t).latitude = Some(coordinate(v, 90.0)?),
         Target::EventLongitude(t) => event(rec, *t).longitude = Some(coordinate(v, 180.0)?),
-        Target::Consent => rec.consent.get_or_insert_with(Default::default).given = Some(parse_bool(v)?),
+        Target::Consent => {
+            rec.consent.get_or_insert_with(Default::default).given = Some(parse_bool(v)?)
+        }
         Target::ManagePersonalData => {
-            rec.consent.get_or_insert_with(Default::default).manage_personal_data =
-                Some(parse_bool(v)?)
+            rec.consent
+                .get_or_insert_with(Default::default)
+                .manage_personal_data = Some(parse_bool(v)?)
         }
         Target::EventPlace(t) => match Country::parse(v) {
             Some(c) => event(rec, *t).country = Some(c),
@@ -596,7 +650,10 @@ fn coordinate(v: &str, limit: f64) -> Result<f64, Violation> {
         .parse()
         .map_err(|_| Violation::new("number", "expected a decimal coordinate"))?;
     if !(-limit..=limit).contains(&x) {
-        return Err(Violation::new("range", format!("coordinate must be within ±{limit}")));
+        return Err(Violation::new(
+            "range",
+            format!("coordinate must be within ±{limit}"),
+        ));
     }
     Ok(x)
 }
@@ -609,50 +666,6 @@ fn case(rec: &mut CaseRecord) -> &mut Case {
     rec.case.get_or_insert_with(Default::default)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_path_round_trips() {
-        for p in Target::all_paths() {
-            let t = Target::from_path(&p).unwrap_or_else(|| panic!("{p}"));
-            assert_eq!(t.path(), p);
-        }
-        assert_eq!(Target::from_path("person.shoe_size"), None);
-        assert_eq!(Target::from_path("victim.means_of_control.Telepathy"), None);
-    }
-
-    #[test]
-    fn apply_sets_fields_and_reports_rules() {
-        let f = ValueFormat::default();
-        let mut r = CaseRecord::new();
-        apply(&mut r, &Target::Gender, "g", "Masculine", &f).unwrap();
-        apply(&mut r, &Target::Citizenship, "c", "NA", &f).unwrap();
-        apply(&mut r, &Target::Citizenship, "c", "UKR", &f).unwrap();
-        let t = Target::from_path("victim.means_of_control.DebtBondage").unwrap();
-        apply(&mut r, &t, "m", "1", &f).unwrap();
-        apply(&mut r, &Target::FlagList(Group::Exploitation), "e", "Forced labour", &f).unwrap();
-        apply(&mut r, &Target::EventDate(EventType::Recruitment), "d", "2019-04-01", &f).unwrap();
-        assert_eq!(r.person.gender, Some(Gender::Masculine));
-        assert_eq!(r.person.citizenship.len(), 2);
-        assert_eq!(r.victim.means_of_control[&MeansOfControl::DebtBondage], true);
-        assert_eq!(r.victim.exploitation[&ExploitationType::ForcedLabour], true);
-        assert_eq!(r.events[0].date, NaiveDate::from_ymd_opt(2019, 4, 1));
-        let e = apply(&mut r, &Target::Gender, "g", "Robot", &f).unwrap_err();
-        assert_eq!(e.rule, "vocabulary");
-        let e = apply(&mut r, &Target::Registration, "y", "20x9", &f).unwrap_err();
-        assert_eq!(e.rule, "year");
-        let e = apply(&mut r, &Target::CountryOfExploitation, "c", "Atlantis", &f).unwrap_err();
-        assert_eq!(e.rule, "country");
-        let f2 = ValueFormat {
-            date_formats: vec!["%d/%m/%Y".into()],
-        };
-        apply(&mut r, &Target::BirthDate, "b", "31/12/1990", &f2).unwrap();
-        assert_eq!(r.person.birth_date, NaiveDate::from_ymd_opt(1990, 12, 31));
-    }
-}
-
 /// Read a field back as text values (canonical codes; empty = not recorded).
 /// A `Flag` reads as `["1"]`, `["0"]` or `[]`; a `FlagList` as the codes recorded as yes.
 pub fn get(rec: &CaseRecord, target: &Target) -> Vec<String> {
@@ -663,7 +676,10 @@ pub fn get(rec: &CaseRecord, target: &Target) -> Vec<String> {
         x.iter().map(|v| v.to_string()).collect()
     }
     fn list<T: Vocab>(m: &Flags<T>) -> Vec<String> {
-        m.iter().filter(|(_, &b)| b).map(|(k, _)| k.code().to_string()).collect()
+        m.iter()
+            .filter(|(_, &b)| b)
+            .map(|(k, _)| k.code().to_string())
+            .collect()
     }
     let org = rec.organisation.as_ref();
     let case = rec.case.as_ref();
@@ -733,7 +749,9 @@ pub fn get(rec: &CaseRecord, target: &Target) -> Vec<String> {
         Target::PerpAgeBands => sum
             .map(|s| s.age_bands.iter().map(|a| a.label().to_string()).collect())
             .unwrap_or_default(),
-        Target::PerpRegions => sum.map(|s| many(&s.citizenship_regions)).unwrap_or_default(),
+        Target::PerpRegions => sum
+            .map(|s| many(&s.citizenship_regions))
+            .unwrap_or_default(),
         Target::PerpRelations => sum.map(|s| many(&s.relations)).unwrap_or_default(),
         Target::PerpPaidMoney => sum.map(|s| many(&s.paid_money)).unwrap_or_default(),
         Target::PerpRecruiterBroker => b(sum.and_then(|s| s.recruiter_broker)),
@@ -756,9 +774,9 @@ pub fn get(rec: &CaseRecord, target: &Target) -> Vec<String> {
         Target::EventLongitude(t) => one(ev(*t).and_then(|e| e.longitude)),
         Target::Consent => b(rec.consent.as_ref().and_then(|c| c.given)),
         Target::ManagePersonalData => b(rec.consent.as_ref().and_then(|c| c.manage_personal_data)),
-        Target::EventPlace(t) => one(ev(*t).and_then(|e| {
-            e.country.map(|c| c.to_string()).or_else(|| e.city.clone())
-        })),
+        Target::EventPlace(t) => {
+            one(ev(*t).and_then(|e| e.country.map(|c| c.to_string()).or_else(|| e.city.clone())))
+        }
         Target::Derived | Target::Ignore | Target::Extra | Target::Identifier => Vec::new(),
     }
 }
@@ -771,5 +789,63 @@ fn flag_of<T: Vocab>(code: &str) -> impl Fn(&Flags<T>) -> Vec<String> + '_ {
             .map(|&b| if b { "1" } else { "0" }.to_string())
             .into_iter()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_round_trips() {
+        for p in Target::all_paths() {
+            let t = Target::from_path(&p).unwrap_or_else(|| panic!("{p}"));
+            assert_eq!(t.path(), p);
+        }
+        assert_eq!(Target::from_path("person.shoe_size"), None);
+        assert_eq!(Target::from_path("victim.means_of_control.Telepathy"), None);
+    }
+
+    #[test]
+    fn apply_sets_fields_and_reports_rules() {
+        let f = ValueFormat::default();
+        let mut r = CaseRecord::new();
+        apply(&mut r, &Target::Gender, "g", "Masculine", &f).unwrap();
+        apply(&mut r, &Target::Citizenship, "c", "NA", &f).unwrap();
+        apply(&mut r, &Target::Citizenship, "c", "UKR", &f).unwrap();
+        let t = Target::from_path("victim.means_of_control.DebtBondage").unwrap();
+        apply(&mut r, &t, "m", "1", &f).unwrap();
+        apply(
+            &mut r,
+            &Target::FlagList(Group::Exploitation),
+            "e",
+            "Forced labour",
+            &f,
+        )
+        .unwrap();
+        apply(
+            &mut r,
+            &Target::EventDate(EventType::Recruitment),
+            "d",
+            "2019-04-01",
+            &f,
+        )
+        .unwrap();
+        assert_eq!(r.person.gender, Some(Gender::Masculine));
+        assert_eq!(r.person.citizenship.len(), 2);
+        assert!(r.victim.means_of_control[&MeansOfControl::DebtBondage]);
+        assert!(r.victim.exploitation[&ExploitationType::ForcedLabour]);
+        assert_eq!(r.events[0].date, NaiveDate::from_ymd_opt(2019, 4, 1));
+        let e = apply(&mut r, &Target::Gender, "g", "Robot", &f).unwrap_err();
+        assert_eq!(e.rule, "vocabulary");
+        let e = apply(&mut r, &Target::Registration, "y", "20x9", &f).unwrap_err();
+        assert_eq!(e.rule, "year");
+        let e = apply(&mut r, &Target::CountryOfExploitation, "c", "Atlantis", &f).unwrap_err();
+        assert_eq!(e.rule, "country");
+        let f2 = ValueFormat {
+            date_formats: vec!["%d/%m/%Y".into()],
+        };
+        apply(&mut r, &Target::BirthDate, "b", "31/12/1990", &f2).unwrap();
+        assert_eq!(r.person.birth_date, NaiveDate::from_ymd_opt(1990, 12, 31));
     }
 }

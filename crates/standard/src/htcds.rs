@@ -54,15 +54,33 @@ pub fn fields() -> Vec<(&'static str, Target)> {
         ("vic_TraffickinStatusDecisionMakingOrg", StatusDecidedBy),
         ("vic_RelationshipToTrafficker", RelationshipToTrafficker),
         ("vic_AgeWhenTrafficked", AgeWhenTrafficked),
-        ("vic_RecruitmentWebsitesAndApps", FlagList(Group::RecruitmentApp)),
-        ("vic_MethodOfRecruitment", FlagList(Group::RecruitmentMethod)),
-        ("vic_LocationOfRecruitment", EventPlace(EventType::Recruitment)),
+        (
+            "vic_RecruitmentWebsitesAndApps",
+            FlagList(Group::RecruitmentApp),
+        ),
+        (
+            "vic_MethodOfRecruitment",
+            FlagList(Group::RecruitmentMethod),
+        ),
+        (
+            "vic_LocationOfRecruitment",
+            EventPlace(EventType::Recruitment),
+        ),
         ("vic_MethodsOfControl", FlagList(Group::MeansOfControl)),
         ("vic_TypeOfExploitation", FlagList(Group::Exploitation)),
         ("vic_ForcedLabourIndustry", FlagList(Group::Industry)),
-        ("vic_TypeOfSexExploitation", FlagList(Group::SexExploitation)),
-        ("vic_LocationOfExploitation", EventPlace(EventType::Exploitation)),
-        ("vic_ExploitationWebsitesAndApps", FlagList(Group::ExploitationApp)),
+        (
+            "vic_TypeOfSexExploitation",
+            FlagList(Group::SexExploitation),
+        ),
+        (
+            "vic_LocationOfExploitation",
+            EventPlace(EventType::Exploitation),
+        ),
+        (
+            "vic_ExploitationWebsitesAndApps",
+            FlagList(Group::ExploitationApp),
+        ),
         ("vic_Vulnerabilities", FlagList(Group::Vulnerability)),
         ("vic_DetailsOfVulnerabilities", Extra),
         ("per_RoleInProcess", FlagList(Group::PerpetratorRole)),
@@ -113,9 +131,11 @@ pub fn target_of(header: &str) -> Option<Target> {
 /// Whether a header looks like an HTCDS field name.
 pub fn is_htcds_name(header: &str) -> bool {
     let last = header.rsplit(['/', ':']).next().unwrap_or(header);
-    ["org_", "prs_", "vic_", "per_", "cas_", "cco_", "hte_", "spl_", "con_"]
-        .iter()
-        .any(|p| last.starts_with(p))
+    [
+        "org_", "prs_", "vic_", "per_", "cas_", "cco_", "hte_", "spl_", "con_",
+    ]
+    .iter()
+    .any(|p| last.starts_with(p))
 }
 
 #[cfg(test)]
@@ -124,9 +144,15 @@ mod tests {
 
     #[test]
     fn variants_and_typos_resolve() {
-        assert_eq!(target_of("vic_Methods_of_Control"), Some(Target::FlagList(Group::MeansOfControl)));
+        assert_eq!(
+            target_of("vic_Methods_of_Control"),
+            Some(Target::FlagList(Group::MeansOfControl))
+        );
         assert_eq!(target_of("prs_First_Name"), Some(Target::Identifier));
-        assert_eq!(target_of("case/vic_TraffickinStatusDecisionMakingOrg"), Some(Target::StatusDecidedBy));
+        assert_eq!(
+            target_of("case/vic_TraffickinStatusDecisionMakingOrg"),
+            Some(Target::StatusDecidedBy)
+        );
         assert_eq!(target_of("start"), None);
         assert!(is_htcds_name("grp/prs_Gender"));
     }

@@ -226,8 +226,14 @@ impl VictimContext {
 
     /// Whether both sexual exploitation and forced labour are recorded (CTDC `isSexAndLabour`).
     pub fn sex_and_labour(&self) -> Option<bool> {
-        let s = self.exploitation.get(&ExploitationType::SexualExploitation).copied();
-        let l = self.exploitation.get(&ExploitationType::ForcedLabour).copied();
+        let s = self
+            .exploitation
+            .get(&ExploitationType::SexualExploitation)
+            .copied();
+        let l = self
+            .exploitation
+            .get(&ExploitationType::ForcedLabour)
+            .copied();
         match (s, l) {
             (Some(a), Some(b)) => Some(a && b),
             (Some(false), None) | (None, Some(false)) => Some(false),
@@ -339,20 +345,33 @@ mod tests {
         assert_eq!(YearSpan::parse("2019.0"), Some(YearSpan::year(2019)));
         assert_eq!(
             YearSpan::parse("2005-2013"),
-            Some(YearSpan { from: 2005, to: 2013 })
+            Some(YearSpan {
+                from: 2005,
+                to: 2013
+            })
         );
         assert_eq!(YearSpan::parse("2013-2005"), None);
         assert_eq!(YearSpan::parse("-99"), None);
         assert_eq!(YearSpan::parse("abc"), None);
-        assert_eq!(YearSpan { from: 2005, to: 2013 }.to_string(), "2005-2013");
+        assert_eq!(
+            YearSpan {
+                from: 2005,
+                to: 2013
+            }
+            .to_string(),
+            "2005-2013"
+        );
     }
 
     #[test]
     fn means_groups_derive_from_fine_flags() {
         let mut v = VictimContext::default();
-        v.means_of_control.insert(MeansOfControl::DebtBondage, false);
-        v.means_of_control.insert(MeansOfControl::TakesEarnings, true);
-        v.means_of_control.insert(MeansOfControl::FalsePromises, false);
+        v.means_of_control
+            .insert(MeansOfControl::DebtBondage, false);
+        v.means_of_control
+            .insert(MeansOfControl::TakesEarnings, true);
+        v.means_of_control
+            .insert(MeansOfControl::FalsePromises, false);
         let g = v.means_groups();
         assert_eq!(g.get(&MeansGroup::DebtBondageEarnings), Some(&true));
         assert_eq!(g.get(&MeansGroup::FalsePromises), Some(&false));
@@ -364,8 +383,12 @@ mod tests {
         let mut r = CaseRecord::new();
         r.person.gender = Some(Gender::Feminine);
         r.person.citizenship.push(Country::parse("NA").unwrap());
-        r.victim.exploitation.insert(ExploitationType::ForcedLabour, true);
-        r.victim.exploitation.insert(ExploitationType::SexualExploitation, false);
+        r.victim
+            .exploitation
+            .insert(ExploitationType::ForcedLabour, true);
+        r.victim
+            .exploitation
+            .insert(ExploitationType::SexualExploitation, false);
         let j = serde_json::to_string(&r).unwrap();
         assert!(j.contains("\"NA\""));
         let back: CaseRecord = serde_json::from_str(&j).unwrap();

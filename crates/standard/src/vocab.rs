@@ -39,7 +39,11 @@ pub trait Vocab: Sized + Copy + Ord + 'static {
 /// Whether `candidate`, normalised, equals the already-normalised `key` (no allocation).
 fn same_normalised(key: &str, candidate: &str) -> bool {
     let mut k = key.chars();
-    for c in candidate.chars().filter(|c| c.is_alphanumeric()).flat_map(|c| c.to_lowercase()) {
+    for c in candidate
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+    {
         if k.next() != Some(c) {
             return false;
         }
@@ -262,11 +266,15 @@ impl MeansOfControl {
         use MeansOfControl::*;
         Some(match self {
             DebtBondage | TakesEarnings => MeansGroup::DebtBondageEarnings,
-            PhysicalThreats | ThreatsLawEnforcement | ThreatensChildrenFamily => MeansGroup::Threats,
+            PhysicalThreats | ThreatsLawEnforcement | ThreatensChildrenFamily => {
+                MeansGroup::Threats
+            }
             PhysicalAbuse | SexualAbuse | PsychologicalAbuse => MeansGroup::AbusePsyPhySex,
             FalsePromises => MeansGroup::FalsePromises,
             PsychoactiveSubstance => MeansGroup::DrugsAlcohol,
-            RestrictsFinancialAccess | RestrictsMovement | RestrictsMedicalCare
+            RestrictsFinancialAccess
+            | RestrictsMovement
+            | RestrictsMedicalCare
             | WithholdsNecessities => MeansGroup::DenyBasicNeeds,
             ExcessiveWorkingHours => MeansGroup::ExcessiveWorkHours,
             WithholdsDocuments => MeansGroup::WithholdDocs,
@@ -585,7 +593,10 @@ mod tests {
     fn parses_codes_labels_and_loose_spellings() {
         assert_eq!(Gender::parse("Feminine"), Some(Gender::Feminine));
         assert_eq!(Gender::parse("non-conforming"), Some(Gender::NonConforming));
-        assert_eq!(MeansOfControl::parse("Debt bondage "), Some(MeansOfControl::DebtBondage));
+        assert_eq!(
+            MeansOfControl::parse("Debt bondage "),
+            Some(MeansOfControl::DebtBondage)
+        );
         assert_eq!(
             IsicSection::parse("Agriculture, forestry and fishing"),
             Some(IsicSection::A_AgricultureForestryAndFishing)
@@ -629,7 +640,10 @@ mod tests {
     fn every_fine_means_of_control_but_other_has_a_2024_group() {
         for m in MeansOfControl::all() {
             let g = m.group();
-            assert_eq!(g.is_none(), matches!(m, MeansOfControl::Other | MeansOfControl::NotSpecified));
+            assert_eq!(
+                g.is_none(),
+                matches!(m, MeansOfControl::Other | MeansOfControl::NotSpecified)
+            );
         }
     }
 }

@@ -33,6 +33,10 @@ pub fn open_sqlite(path: &str) -> Result<SqliteStore> {
     };
     let conn = Connection::open(path).map_err(open_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+    // Large pages suit the ~1 KB rows and bulk imports (about twice the insert rate of 4 KiB
+    // pages). Only takes effect on a new, empty database, so it must come before WAL.
+    conn.execute_batch("PRAGMA page_size = 32768")
+        .map_err(open_err)?;
     // The first statement that reads the file: a non-database file fails here.
     let _mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))

@@ -190,7 +190,9 @@ fn invalid_utf8_is_an_encoding_error_with_the_line() {
     let path = write_file(&dir, "split.csv", b"a,b\n\xC3,\xA9\n");
     let mut source = open_sniffed(&path, &ReadOptions::default()).unwrap();
     match source.next_row().unwrap_err() {
-        ReadError::Encoding { line, byte_offset, .. } => assert_eq!((line, byte_offset), (2, 4)),
+        ReadError::Encoding {
+            line, byte_offset, ..
+        } => assert_eq!((line, byte_offset), (2, 4)),
         other => panic!("unexpected {other:?}"),
     }
 
@@ -584,12 +586,12 @@ fn write_xlsx(path: &Path) {
     sheet.write_string(6, 9, "extra").unwrap();
     // Row 8 only has whitespace.
     sheet.write_string(7, 1, "  ").unwrap();
-    workbook
-        .add_worksheet()
-        .set_name("Notes")
-        .unwrap()
-        .write_string(0, 0, "n")
-        .unwrap();
+    // A sheet whose used range starts at C5.
+    let notes = workbook.add_worksheet();
+    notes.set_name("Notes").unwrap();
+    notes.write_string(4, 2, " n ").unwrap();
+    notes.write_string(6, 2, "v").unwrap();
+    notes.write_number(6, 3, 7).unwrap();
     workbook.save(path).unwrap();
 }
 
@@ -651,6 +653,19 @@ fn xlsx_values_and_header_on_row_3() {
     let mut source = open_sniffed(&path, &opts).unwrap();
     assert_eq!(source.sheet(), Some("Notes"));
     assert_eq!(source.headers(), ["n"]);
+    assert_eq!(source.rows_hint(), Some(1));
+    let row = source.next_row().unwrap().unwrap();
+    assert_eq!((row.number, cells(&row)), (7, vec!["v", "7"]));
+    assert_eq!(source.next_row().unwrap(), None);
+
+    // Header row given as a sheet row number, below the range start.
+    let opts = ReadOptions {
+        sheet: Some("Notes".into()),
+        header_row: Some(7),
+        ..ReadOptions::default()
+    };
+    let mut source = open_sniffed(&path, &opts).unwrap();
+    assert_eq!(source.headers(), ["v", "7"]);
     assert_eq!(source.next_row().unwrap(), None);
 
     // An empty sheet has no header.
@@ -865,6 +880,45 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Arbitrary bytes never make a reader panic.
+    #[test]
+    fn arbitrary_bytes_never_panic(
+        prefix in prop_oneof![
+            Just(Vec::new()),
+            Just(b"PK\x03\x04".to_vec()),
+            Just(b"PAR1".to_vec()),
+            Just(b"\xEF\xBB\xBF".to_vec()),
+            Just(b"\xFF\xFE".to_vec()),
+        ],
+        body in prop::collection::vec(
+            prop_oneof![any::<u8>(), Just(b'"'), Just(b','), Just(b'\n'), Just(b'\r')],
+            0..400,
+        ),
+        encoding in prop_oneof![Just(None), Just(Some("windows-1252".to_owned()))],
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("any");
+        std::fs::write(&path, [prefix, body].concat()).unwrap();
+        let opts = ReadOptions { encoding, ..ReadOptions::default() };
+        let kinds = [
+            sniff_kind(&path).ok(),
+            Some(TableKind::Csv { delimiter: b',' }),
+            Some(TableKind::Xlsx),
+            Some(TableKind::Ods),
+            Some(TableKind::Parquet),
+        ];
+        for kind in kinds.into_iter().flatten() {
+            if let Ok(mut source) = open_table(&path, kind, &opts) {
+                let _ = read_all(source.as_mut());
+            }
+        }
+        let _ = list_sheets(&path);
+    }
+}
+
 // ---------------------------------------------------------------- speed
 
 /// `cargo test --release -p cthub-ingest --lib read::tests::csv_speed -- --ignored --nocapture`
@@ -914,6 +968,62 @@ fn csv_speed() {
         assert_eq!(n, rows);
     }
     for (name, secs) in ["read_row_into", "next_row"].iter().zip(best) {
-        println!("{name}: {:.0} rows/s, {:.0} MB/s", rows as f64 / secs, mb / secs);
+        println!(
+            "{name}: {:.0} rows/s, {:.0} MB/s",
+            rows as f64 / secs,
+            mb / secs
+        );
+    }
+}
+
+#[test]
+fn messages_are_one_line_and_start_with_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("book.xlsx");
+    write_xlsx(&xlsx);
+    let bytes = std::fs::read(&xlsx).unwrap();
+    let cut = write_file(&dir, "cut.xlsx", &bytes[..bytes.len() / 2]);
+    let latin = write_file(&dir, "latin.csv", b"id,name\n1,Jos\xe9 Mar\xeda\n");
+    let quote = write_file(&dir, "quote.csv", b"id,name\n1,\"Ana\n2,Bo\n");
+    let empty = write_file(&dir, "empty.csv", b"");
+    let parquet = write_file(&dir, "bad.parquet", b"PAR1 not really");
+    let xls = write_file(
+        &dir,
+        "old.xls",
+        &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1],
+    );
+    let sheet = ReadOptions {
+        sheet: Some("Victims".into()),
+        ..ReadOptions::default()
+    };
+    let errors = [
+        sniff_kind(&dir.path().join("missing.csv")).unwrap_err(),
+        open_table(&cut, TableKind::Xlsx, &ReadOptions::default())
+            .err()
+            .unwrap(),
+        open_table(&xlsx, TableKind::Xlsx, &sheet).err().unwrap(),
+        open_sniffed(&latin, &ReadOptions::default())
+            .unwrap()
+            .next_row()
+            .unwrap_err(),
+        open_sniffed(&quote, &ReadOptions::default())
+            .unwrap()
+            .next_row()
+            .unwrap_err(),
+        open_sniffed(&empty, &ReadOptions::default()).err().unwrap(),
+        open_table(&parquet, TableKind::Parquet, &ReadOptions::default())
+            .err()
+            .unwrap(),
+        sniff_kind(&xls).unwrap_err(),
+    ];
+    for err in errors {
+        let message = err.to_string();
+        println!("{message}");
+        assert!(!message.contains('\n'), "{message}");
+        assert!(
+            message.starts_with(&dir.path().display().to_string()),
+            "{message}"
+        );
+        assert!(message.starts_with(err.file()), "{message}");
     }
 }

@@ -10,12 +10,18 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        println!("SKIPPED: {} is absent (real-data check needs ../shared/data)", p.display());
+        println!(
+            "SKIPPED: {} is absent (real-data check needs ../shared/data)",
+            p.display()
+        );
         None
     }
 }
 
-pub fn import_all(path: &Path, opts: &ImportOptions) -> (Vec<ImportedRow>, ImportSummary, cthub_ingest::SourceInfo) {
+pub fn import_all(
+    path: &Path,
+    opts: &ImportOptions,
+) -> (Vec<ImportedRow>, ImportSummary, cthub_ingest::SourceInfo) {
     let mut p = cthub_ingest::prepare(path, opts).unwrap_or_else(|e| panic!("{e}"));
     let mut rows = Vec::new();
     while let Some(r) = p.next_row().unwrap_or_else(|e| panic!("{e}")) {
