@@ -604,18 +604,7 @@ impl Prepared {
                 (t, Some(et)) if col.follows_event_type => retarget(t, et),
                 (t, _) => t.clone(),
             };
-            let parts: Vec<&str> = match col.separator {
-                Some(sep) => cell
-                    .split(sep)
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .collect(),
-                None => vec![cell.as_str()],
-            };
-            for part in parts {
-                if col.separator.is_some() && self.is_missing(col, part) {
-                    continue;
-                }
+            let apply_part = |part: &str, rec: &mut CaseRecord, issues: &mut Vec<ImportIssue>| {
                 let value = if col.values.is_empty() {
                     part
                 } else {
@@ -626,16 +615,19 @@ impl Prepared {
                         .map(|(_, v)| v.as_str())
                         .unwrap_or(part)
                 };
-                if let Err(v) = field::apply(&mut rec, &target, &col.name, value, &col.format) {
-                    issues.push(self.issue(
-                        number,
-                        &col.name,
-                        part,
-                        v.rule,
-                        v.hint,
-                        Severity::Error,
-                    ));
+                if let Err(v) = field::apply(rec, &target, &col.name, value, &col.format) {
+                    issues.push(self.issue(number, &col.name, part, v.rule, v.hint, Severity::Error));
                 }
+            };
+            match col.separator {
+                Some(sep) => {
+                    for part in cell.split(sep).map(str::trim).filter(|p| !p.is_empty()) {
+                        if !self.is_missing(col, part) {
+                            apply_part(part, &mut rec, &mut issues);
+                        }
+                    }
+                }
+                None => apply_part(cthub_standard::vocab::trim(cell), &mut rec, &mut issues),
             }
         }
         if let Some((schema, specs)) = &self.plan.ctdc {
@@ -656,7 +648,7 @@ impl Prepared {
         match &col.missing {
             Missing::Ctdc(s) => crosswalk::is_missing(*s, &col.target, cell),
             Missing::List(l) => {
-                let t = cell.trim();
+                let t = cthub_standard::vocab::trim(cell);
                 t.is_empty() || l.iter().any(|m| m.eq_ignore_ascii_case(t))
             }
         }

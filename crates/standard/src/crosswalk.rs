@@ -256,7 +256,7 @@ pub fn flag_style(schema: CtdcSchema) -> FlagStyle {
 
 /// Whether a published cell means "not recorded" in this schema.
 pub fn is_missing(schema: CtdcSchema, target: &Target, value: &str) -> bool {
-    let v = value.trim();
+    let v = crate::vocab::trim(value);
     if v.is_empty() {
         return true;
     }

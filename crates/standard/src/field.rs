@@ -413,13 +413,20 @@ fn country(s: &str) -> Result<Country, Violation> {
 
 /// Parse a yes/no cell.
 pub fn parse_bool(s: &str) -> Result<bool, Violation> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "1" | "1.0" | "yes" | "y" | "true" | "t" | "x" => Ok(true),
-        "0" | "0.0" | "no" | "n" | "false" | "f" => Ok(false),
-        _ => Err(Violation::new(
-            "boolean",
-            "expected 1/0, yes/no or true/false",
-        )),
+    let t = crate::vocab::trim(s);
+    match t {
+        "1" => return Ok(true),
+        "0" => return Ok(false),
+        _ => {}
+    }
+    const YES: [&str; 6] = ["1.0", "yes", "y", "true", "t", "x"];
+    const NO: [&str; 5] = ["0.0", "no", "n", "false", "f"];
+    if YES.iter().any(|y| y.eq_ignore_ascii_case(t)) {
+        Ok(true)
+    } else if NO.iter().any(|n| n.eq_ignore_ascii_case(t)) {
+        Ok(false)
+    } else {
+        Err(Violation::new("boolean", "expected 1/0, yes/no or true/false"))
     }
 }
 
@@ -490,8 +497,7 @@ fn set_flag(rec: &mut CaseRecord, g: Group, code: &str, v: bool) -> Result<(), V
     fn ins<T: Vocab>(m: &mut Flags<T>, code: &str, v: bool) -> Result<(), Violation> {
         let k = vocab::<T>(code)?;
         // a yes from any source column wins over a no (e.g. two columns mapped to one value)
-        let e = m.entry(k).or_insert(v);
-        *e |= v;
+        m.merge(k, v);
         Ok(())
     }
     let vic = &mut rec.victim;
@@ -529,7 +535,7 @@ pub fn apply(
     value: &str,
     fmt: &ValueFormat,
 ) -> Result<(), Violation> {
-    let v = value.trim();
+    let v = crate::vocab::trim(value);
     let text = || Some(v.to_string());
     match target {
         Target::OrgName => rec.organisation.get_or_insert_with(Default::default).name = text(),

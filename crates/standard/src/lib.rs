@@ -7,6 +7,7 @@ pub mod country;
 pub mod crosswalk;
 pub mod ctdc;
 pub mod field;
+pub mod flags;
 pub mod htcds;
 pub mod model;
 pub mod vocab;

@@ -21,8 +21,7 @@ use crate::vocab::*;
 /// the meaning of a stored field and add a migration in the store.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Yes/no per value; absent = not recorded.
-pub type Flags<T> = BTreeMap<T, bool>;
+pub use crate::flags::Flags;
 
 /// A registration year or a band of years (the Victim-Perpetrator file publishes bands).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -215,10 +214,9 @@ impl VictimContext {
             return self.means_groups.clone();
         }
         let mut out = Flags::new();
-        for (m, &v) in &self.means_of_control {
+        for (m, &v) in self.means_of_control.iter() {
             if let Some(g) = m.group() {
-                let e = out.entry(g).or_insert(false);
-                *e |= v;
+                out.merge(g, v);
             }
         }
         out

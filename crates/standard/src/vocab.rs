@@ -18,9 +18,11 @@ pub trait Vocab: Sized + Copy + Ord + 'static {
     fn standard() -> &'static [Self];
     fn code(self) -> &'static str;
     fn label(self) -> &'static str;
+    /// Position in [`Vocab::all`] (below 64 for every list).
+    fn index(self) -> usize;
     /// Parse a value name or label, ignoring case, spaces and punctuation.
     fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
+        let s = trim(s);
         if let Some(v) = Self::all().iter().find(|v| v.code() == s || v.label() == s) {
             return Some(*v);
         }
@@ -49,6 +51,16 @@ fn same_normalised(key: &str, candidate: &str) -> bool {
         }
     }
     k.next().is_none()
+}
+
+/// `str::trim` with an O(1) fast path for the common case of no surrounding whitespace.
+#[inline]
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        (None, _) => s,
+        _ => s.trim(),
+    }
 }
 
 /// Lower-case ASCII letters and digits only: "Debt bondage " == "DebtBondage".
@@ -88,6 +100,7 @@ macro_rules! vocab {
             fn label(self) -> &'static str {
                 match self { $($name::$var => $label,)+ $($($name::$xvar => $xlabel,)+)? }
             }
+            fn index(self) -> usize { self as usize }
         }
 
         impl fmt::Display for $name {
