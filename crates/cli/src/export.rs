@@ -21,10 +21,13 @@ use crate::{exit, out, StoreArgs};
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Layout {
     /// CTDC k-anonymised global dataset layout (2018 dictionary).
+    #[value(name = "ctdc-kanon-2018")]
     CtdcKanon2018,
     /// CTDC synthetic 2021 layout.
+    #[value(name = "ctdc-synthetic-2021")]
     CtdcSynthetic2021,
     /// CTDC synthetic 2024/2025 layout (27 columns, merged means of control).
+    #[value(name = "ctdc-synthetic-2024")]
     CtdcSynthetic2024,
     /// CTDC Victim-Perpetrator layout.
     CtdcVp,
@@ -206,11 +209,11 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
                 while q.peek().is_some_and(|x| x.source_row < r.source_row) {
                     let x = q.next().expect("peeked");
                     sink.row(&x.raw)
-                        .map_err(|e| cthub_store::StoreError::Callback(e.to_string()))?;
+                        .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
                     rows += 1;
                 }
                 sink.row(&r.raw)
-                    .map_err(|e| cthub_store::StoreError::Callback(e.to_string()))?;
+                    .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
                 rows += 1;
                 Ok(())
             })?;
@@ -233,9 +236,9 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
                     "record": r.record,
                 });
                 serde_json::to_writer(&mut *w, &line)
-                    .map_err(|e| cthub_store::StoreError::Callback(e.to_string()))?;
+                    .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
                 w.write_all(b"\n")
-                    .map_err(|e| cthub_store::StoreError::Callback(e.to_string()))?;
+                    .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
                 rows += 1;
                 Ok(())
             })?;
@@ -248,7 +251,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
             store.for_each_record(a.contribution, &mut |r| {
                 let row = crosswalk::to_row(schema, &r.record);
                 sink.row(&row)
-                    .map_err(|e| cthub_store::StoreError::Callback(e.to_string()))?;
+                    .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
                 rows += 1;
                 Ok(())
             })?;

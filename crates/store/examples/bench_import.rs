@@ -5,7 +5,8 @@
 //! cargo run --release -p cthub-store --example bench_import -- sqlite [ROWS] [PATH]
 //! cargo run --release -p cthub-store --example bench_import -- postgres [ROWS] [URL]
 //! ```
-//! PostgreSQL runs in a throw-away schema `cthub_bench_<pid>` that is dropped afterwards.
+//! PostgreSQL runs in a throw-away schema `cthub_bench_<pid>` that is dropped afterwards
+//! (the SQLite file is deleted); set `BENCH_KEEP=1` to keep them.
 
 use std::time::Instant;
 
@@ -47,13 +48,13 @@ fn record(rng: &mut Rng, countries: &[Country], i: u64) -> CaseRecord {
     for &t in &ExploitationType::all()[..6] {
         r.victim.exploitation.insert(t, rng.yes());
     }
-    for &m in MeansOfControl::all() {
+    for &m in &MeansOfControl::all()[..10] {
         r.victim.means_of_control.insert(m, rng.yes());
     }
     for &s in &IsicSection::all()[..6] {
         r.victim.industries.insert(s, rng.yes());
     }
-    for &m in RecruitmentMethod::all() {
+    for &m in &RecruitmentMethod::all()[..5] {
         r.victim.recruitment_methods.insert(m, rng.yes());
     }
     r.extra.insert("caseRef".into(), format!("C-{i:09}"));
@@ -100,7 +101,9 @@ fn main() {
         other => panic!("unknown backend {other}: use sqlite or postgres"),
     };
     let result = run(&location, rows);
-    cleanup();
+    if std::env::var_os("BENCH_KEEP").is_none() {
+        cleanup();
+    }
     if let Err(e) = result {
         eprintln!("error: {e}");
         std::process::exit(1);

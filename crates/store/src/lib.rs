@@ -27,9 +27,11 @@ use cthub_ingest::{ImportIssue, ImportSummary, ImportedRow, SourceInfo};
 use cthub_standard::CaseRecord;
 use serde::Serialize;
 
+mod batch;
 mod facts;
 mod migrations;
 mod pg;
+mod piped;
 mod sqlite;
 
 pub use migrations::{Migration, LATEST_VERSION, MIGRATIONS};
@@ -82,6 +84,12 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("the import was stopped by an earlier error: {0}")]
+    ImportAborted(String),
+    #[error("the database connection was lost after an internal error; open the store again")]
+    ConnectionLost,
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -344,6 +352,11 @@ pub(crate) fn share(part: i64, whole: i64) -> Option<f64> {
 
 /// The headline queries, written so that the same text runs on SQLite and PostgreSQL.
 pub(crate) mod headline_sql {
+    /// A query with its `{from}` replaced.
+    pub fn with_from(sql: &str, from: &str) -> String {
+        sql.replace("{from}", from)
+    }
+
     pub const TOTALS: &str = "SELECT CAST(COUNT(*) AS BIGINT), \
         CAST(COALESCE(SUM(CASE WHEN gender IN ('Feminine', 'TransgenderFeminine') THEN 1 ELSE 0 END), 0) AS BIGINT), \
         CAST(COALESCE(SUM(CASE WHEN gender IS NOT NULL AND gender <> 'NonSpecifiedUnknown' THEN 1 ELSE 0 END), 0) AS BIGINT), \
@@ -356,9 +369,10 @@ pub(crate) mod headline_sql {
         CAST(COALESCE(SUM(CASE WHEN citizenship IS NOT NULL AND country_of_exploitation IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
         CAST(MIN(registration_from) AS BIGINT), \
         CAST(MAX(registration_from) AS BIGINT) \
-        FROM case_record";
+        FROM {from}";
+    /// `{from}` is `case_record`, on SQLite with a hint naming the covering index to scan.
     pub const TOP_FLOWS: &str = "SELECT citizenship, country_of_exploitation, CAST(COUNT(*) AS BIGINT) AS n \
-        FROM case_record WHERE citizenship IS NOT NULL AND country_of_exploitation IS NOT NULL \
+        FROM {from} WHERE citizenship IS NOT NULL AND country_of_exploitation IS NOT NULL \
         GROUP BY citizenship, country_of_exploitation \
         ORDER BY n DESC, citizenship, country_of_exploitation LIMIT 10";
     pub const BY_YEAR: &str = "SELECT CAST(registration_from AS BIGINT), CAST(COUNT(*) AS BIGINT) \
@@ -373,8 +387,11 @@ pub(crate) mod headline_sql {
         (SELECT CAST(COUNT(*) AS BIGINT) FROM case_record), \
         (SELECT CAST(COUNT(*) AS BIGINT) FROM quarantine), \
         (SELECT CAST(COUNT(*) AS BIGINT) FROM contribution), \
-        (SELECT CAST(COUNT(*) AS BIGINT) FROM import_issue WHERE severity = 'error'), \
-        (SELECT CAST(COUNT(*) AS BIGINT) FROM import_issue WHERE severity = 'warning')";
+        i.errors, i.warnings \
+        FROM (SELECT \
+            CAST(COALESCE(SUM(CASE WHEN severity = 'error' THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
+            CAST(COALESCE(SUM(CASE WHEN severity = 'warning' THEN 1 ELSE 0 END), 0) AS BIGINT) AS warnings \
+            FROM import_issue) i";
 }
 
 /// Assemble a [`Headline`] from the results of the [`headline_sql`] queries.

@@ -4,21 +4,25 @@
 use std::io::Write;
 use std::time::Duration;
 
-use cthub_ingest::{ImportIssue, ImportSummary, ImportedRow};
+use cthub_ingest::ImportIssue;
 use postgres::{Client, GenericClient, IsolationLevel, NoTls, Transaction};
 
-use crate::facts::Facts;
+use std::sync::atomic::Ordering;
+
+use crate::batch::{Code2, Msg};
+use crate::piped::{self, WriterJob};
 use crate::migrations::{self, MIGRATIONS, PG_MIGRATIONS_TABLE};
 use crate::sqlite::ContributionRow;
 use crate::{
-    build_headline, headline_sql, import_audit_detail, now, parse_severity, severity_code, to_i64,
+    build_headline, headline_sql, import_audit_detail, now, parse_severity, to_i64,
     to_u32, to_u64, AuditEntry, Contribution, ContributionMeta, Counts, Headline, ImportTx,
     QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION,
 };
 
 /// A cthub store in a PostgreSQL database (optionally in one schema of it).
 pub struct PgStore {
-    client: Client,
+    /// `None` only while an import's writer thread holds it (or after that thread panicked).
+    client: Option<Client>,
     location: String,
     schema: Option<String>,
 }
@@ -215,7 +219,7 @@ fn connect(url: &str, schema: Option<String>, location: String) -> Result<PgStor
         client.batch_execute(&format!("SET search_path TO \"{s}\""))?;
     }
     let mut store = PgStore {
-        client,
+        client: Some(client),
         location,
         schema,
     };
@@ -257,12 +261,13 @@ impl PgStore {
     }
 
     /// The underlying client (for maintenance tools and tests).
-    pub fn client(&mut self) -> &mut Client {
-        &mut self.client
+    pub fn client(&mut self) -> Result<&mut Client> {
+        self.client.as_mut().ok_or(StoreError::ConnectionLost)
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let applied = applied_versions(&mut self.client)?;
+        let client = self.client()?;
+        let applied = applied_versions(client)?;
         if let Some(&max) = applied.last() {
             if max > LATEST_VERSION {
                 return Err(StoreError::NewerSchema {
@@ -275,7 +280,7 @@ impl PgStore {
             return Ok(());
         }
         for m in MIGRATIONS {
-            let mut tx = self.client.transaction()?;
+            let mut tx = client.transaction()?;
             // Serialise concurrent migrators of the same schema.
             tx.execute(
                 "SELECT pg_advisory_xact_lock(74110, hashtext(COALESCE(current_schema(), '')))",
@@ -371,28 +376,19 @@ impl Store for PgStore {
     }
 
     fn schema_version(&mut self) -> Result<i64> {
-        Ok(applied_versions(&mut self.client)?.last().copied().unwrap_or(0))
+        Ok(applied_versions(self.client()?)?.last().copied().unwrap_or(0))
     }
 
     fn contribution_by_hash(&mut self, sha256: &str) -> Result<Option<Contribution>> {
-        contribution_where(&mut self.client, "c.sha256 = $1", &sha256)
+        contribution_where(self.client()?, "c.sha256 = $1", &sha256)
     }
 
     fn begin_import<'a>(&'a mut self, meta: &ContributionMeta) -> Result<Box<dyn ImportTx + 'a>> {
-        let mut tx = self.client.transaction()?;
-        let contribution_id = start_import(&mut tx, meta)?;
-        Ok(Box::new(PgImportTx {
-            tx,
-            contribution_id,
-            counts: RowCounts::default(),
-            records: CopyBuf::new(COPY_RECORDS),
-            quarantine: CopyBuf::new(COPY_QUARANTINE),
-            issues: CopyBuf::new(COPY_ISSUES),
-        }))
+        piped::begin(&mut self.client, meta, write_import)
     }
 
     fn contributions(&mut self) -> Result<Vec<Contribution>> {
-        self.client
+        self.client()?
             .query(&format!("{CONTRIBUTION_SELECT} ORDER BY c.id"), &[])?
             .iter()
             .map(|r| contribution_from_row(r).into_contribution())
@@ -407,7 +403,7 @@ impl Store for PgStore {
         const COLS: &str = "SELECT id, contribution_id, source_row, schema_version, record, raw FROM case_record";
         const BATCH: i32 = 2000;
         let mut tx = self
-            .client
+            .client()?
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
@@ -445,11 +441,11 @@ impl Store for PgStore {
     fn quarantine(&mut self, contribution: Option<i64>) -> Result<Vec<QuarantinedRow>> {
         const COLS: &str = "SELECT contribution_id, source_row, raw, issues FROM quarantine";
         let rows = match contribution {
-            Some(c) => self.client.query(
+            Some(c) => self.client()?.query(
                 &format!("{COLS} WHERE contribution_id = $1 ORDER BY id"),
                 &[&c],
             )?,
-            None => self.client.query(&format!("{COLS} ORDER BY id"), &[])?,
+            None => self.client()?.query(&format!("{COLS} ORDER BY id"), &[])?,
         };
         rows.iter()
             .map(|r| {
@@ -464,7 +460,7 @@ impl Store for PgStore {
     }
 
     fn issues(&mut self, contribution: i64) -> Result<Vec<ImportIssue>> {
-        self.client
+        self.client()?
             .query(
                 "SELECT c.file_name, i.source_row, i.column_name, i.value, i.rule, i.hint, i.severity \
                  FROM import_issue i JOIN contribution c ON c.id = i.contribution_id \
@@ -487,7 +483,7 @@ impl Store for PgStore {
     }
 
     fn audit_log(&mut self) -> Result<Vec<AuditEntry>> {
-        self.client
+        self.client()?
             .query("SELECT id, at, actor, action, detail FROM audit_log ORDER BY id", &[])?
             .iter()
             .map(|r| {
@@ -504,7 +500,7 @@ impl Store for PgStore {
 
     fn record_audit(&mut self, actor: &str, action: &str, detail: serde_json::Value) -> Result<()> {
         insert_audit(
-            &mut self.client,
+            self.client()?,
             &now(),
             &pg_text(actor),
             &pg_text(action),
@@ -513,7 +509,7 @@ impl Store for PgStore {
     }
 
     fn counts(&mut self) -> Result<Counts> {
-        let r = self.client.query_one(headline_sql::COUNTS, &[])?;
+        let r = self.client()?.query_one(headline_sql::COUNTS, &[])?;
         let g = |i: usize| to_u64(r.get(i), "count");
         Ok(Counts {
             records: g(0)?,
@@ -526,12 +522,12 @@ impl Store for PgStore {
 
     fn headline(&mut self) -> Result<Headline> {
         let mut tx = self
-            .client
+            .client()?
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        let r = tx.query_one(headline_sql::TOTALS, &[])?;
+        let r = tx.query_one(&headline_sql::with_from(headline_sql::TOTALS, "case_record"), &[])?;
         let mut totals = [None; 12];
         for (i, v) in totals.iter_mut().enumerate() {
             *v = r.get(i);
@@ -539,7 +535,7 @@ impl Store for PgStore {
         let r = tx.query_one(headline_sql::OTHERS, &[])?;
         let others = [r.get(0), r.get(1), r.get(2)];
         let flows = tx
-            .query(headline_sql::TOP_FLOWS, &[])?
+            .query(&headline_sql::with_from(headline_sql::TOP_FLOWS, "case_record"), &[])?
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect();
@@ -614,79 +610,32 @@ const COPY_QUARANTINE: &str =
 const COPY_ISSUES: &str = "COPY import_issue (contribution_id, source_row, column_name, value, rule, \
     hint, severity) FROM STDIN";
 
-/// Flush a COPY buffer once it holds this much.
+/// Quarantine and issue rows are sent once this much is buffered (or at commit).
 const FLUSH_BYTES: usize = 4 << 20;
 
-/// Rows of one table in COPY text format, waiting to be sent.
-struct CopyBuf {
-    sql: &'static str,
-    buf: Vec<u8>,
+/// Append one field in COPY text format, followed by a tab.
+fn put_int(out: &mut Vec<u8>, v: Option<i64>) {
+    match v {
+        Some(v) => {
+            let _ = write!(out, "{v}");
+        }
+        None => out.extend_from_slice(b"\\N"),
+    }
+    out.push(b'\t');
 }
 
-impl CopyBuf {
-    fn new(sql: &'static str) -> Self {
-        CopyBuf {
-            sql,
-            buf: Vec::new(),
-        }
+fn put_text(out: &mut Vec<u8>, v: Option<&str>) {
+    match v {
+        Some(v) => escape_into(out, v.as_bytes()),
+        None => out.extend_from_slice(b"\\N"),
     }
+    out.push(b'\t');
+}
 
-    fn int(&mut self, v: Option<i64>) -> &mut Self {
-        match v {
-            Some(v) => {
-                let _ = write!(self.buf, "{v}");
-            }
-            None => self.buf.extend_from_slice(b"\\N"),
-        }
-        self.buf.push(b'\t');
-        self
-    }
-
-    fn text(&mut self, v: Option<&str>) -> &mut Self {
-        match v {
-            Some(v) => escape_into(&mut self.buf, v.as_bytes()),
-            None => self.buf.extend_from_slice(b"\\N"),
-        }
-        self.buf.push(b'\t');
-        self
-    }
-
-    /// A JSON value written straight into the buffer, escaped.
-    fn json<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> Result<&mut Self> {
-        serde_json::to_writer(CopyEscaper(&mut self.buf), v)?;
-        self.buf.push(b'\t');
-        Ok(self)
-    }
-
-    /// End the row (replaces the last field separator).
-    fn end_row(&mut self) {
-        if let Some(last) = self.buf.last_mut() {
-            *last = b'\n';
-        }
-    }
-
-    fn flush(&mut self, tx: &mut Transaction<'_>) -> Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let mut w = tx.copy_in(self.sql)?;
-        if let Err(e) = w.write_all(&self.buf) {
-            // The server's reason, if it has one, comes with `finish`.
-            return Err(match w.finish() {
-                Err(pe) => pe.into(),
-                Ok(_) => e.into(),
-            });
-        }
-        w.finish()?;
-        self.buf.clear();
-        Ok(())
-    }
-
-    fn flush_if_full(&mut self, tx: &mut Transaction<'_>) -> Result<()> {
-        if self.buf.len() >= FLUSH_BYTES {
-            self.flush(tx)?;
-        }
-        Ok(())
+/// End a row: the last tab becomes a newline.
+fn end_row(out: &mut Vec<u8>) {
+    if let Some(last) = out.last_mut() {
+        *last = b'\n';
     }
 }
 
@@ -709,123 +658,147 @@ fn escape_into(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(&b[start..]);
 }
 
-/// A writer that escapes for COPY text format as it appends.
-struct CopyEscaper<'b>(&'b mut Vec<u8>);
-
-impl Write for CopyEscaper<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        escape_into(self.0, buf);
-        Ok(buf.len())
+/// Send COPY data; the server's reason for a failure, if it has one, comes with `finish`.
+fn copy_all(tx: &mut Transaction<'_>, sql: &str, data: &mut Vec<u8>) -> Result<()> {
+    if data.is_empty() {
+        return Ok(());
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    let mut w = tx.copy_in(sql)?;
+    if let Err(e) = w.write_all(data) {
+        return Err(match w.finish() {
+            Err(pe) => pe.into(),
+            Ok(_) => e.into(),
+        });
     }
+    w.finish()?;
+    data.clear();
+    Ok(())
 }
 
-/// An import on PostgreSQL: one transaction (rolled back when dropped uncommitted, or by the
-/// server when the connection dies); rows buffered and sent with COPY.
-struct PgImportTx<'a> {
-    tx: Transaction<'a>,
+/// The writer thread of an import: the whole transaction on the store's client. Records
+/// stream through one open `COPY case_record`, so the server works while the caller prepares
+/// the next rows; quarantine and issue rows are buffered and copied in between.
+fn write_import(client: &mut Client, job: WriterJob) -> Result<Option<Contribution>> {
+    let mut tx = client.transaction()?;
+    let contribution_id = start_import(&mut tx, &job.meta)?;
+    if job.started.send(contribution_id).is_err() {
+        return Ok(None);
+    }
+    let cid = Some(contribution_id);
+    let mut records = Vec::with_capacity(2 << 20);
+    let mut quarantine = Vec::new();
+    let mut issues = Vec::new();
+    let finish;
+    'copy: loop {
+        let mut w = tx.copy_in(COPY_RECORDS)?;
+        loop {
+            // A closed channel means the import was dropped: returning rolls back.
+            let Ok(msg) = job.rows.recv() else {
+                return Ok(None);
+            };
+            if job.abandoned.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let b = match msg {
+                Msg::Rows(b) => b,
+                Msg::Commit { counts, summary } => {
+                    w.finish()?;
+                    finish = (counts, summary);
+                    break 'copy;
+                }
+            };
+            records.clear();
+            for r in &b.records {
+                put_int(&mut records, cid);
+                put_int(&mut records, Some(r.source_row));
+                put_int(&mut records, Some(r.schema_version));
+                put_int(&mut records, r.registration_from);
+                put_int(&mut records, r.registration_to);
+                put_text(&mut records, r.data_source);
+                put_text(&mut records, r.gender);
+                put_text(&mut records, r.age_band);
+                put_text(&mut records, r.majority);
+                put_text(&mut records, r.citizenship.as_ref().map(Code2::as_str));
+                put_text(&mut records, r.country_of_exploitation.as_ref().map(Code2::as_str));
+                put_int(&mut records, r.forced_labour);
+                put_int(&mut records, r.sexual_exploitation);
+                put_int(&mut records, r.other_exploitation);
+                put_text(&mut records, Some(b.str(&r.record)?));
+                put_text(&mut records, Some(b.str(&r.raw)?));
+                end_row(&mut records);
+            }
+            for q in &b.quarantine {
+                put_int(&mut quarantine, cid);
+                put_int(&mut quarantine, Some(q.source_row));
+                put_text(&mut quarantine, Some(b.str(&q.raw)?));
+                put_text(&mut quarantine, Some(b.str(&q.issues)?));
+                end_row(&mut quarantine);
+            }
+            for i in &b.issues {
+                put_int(&mut issues, cid);
+                put_int(&mut issues, Some(i.source_row));
+                put_text(&mut issues, Some(b.str(&i.column)?));
+                put_text(&mut issues, Some(b.str(&i.value)?));
+                put_text(&mut issues, Some(b.str(&i.rule)?));
+                put_text(&mut issues, Some(b.str(&i.hint)?));
+                put_text(&mut issues, Some(i.severity));
+                end_row(&mut issues);
+            }
+            if let Err(e) = w.write_all(&records) {
+                return Err(match w.finish() {
+                    Err(pe) => pe.into(),
+                    Ok(_) => e.into(),
+                });
+            }
+            if quarantine.len() >= FLUSH_BYTES || issues.len() >= FLUSH_BYTES {
+                w.finish()?;
+                copy_all(&mut tx, COPY_QUARANTINE, &mut quarantine)?;
+                copy_all(&mut tx, COPY_ISSUES, &mut issues)?;
+                continue 'copy;
+            }
+        }
+    }
+    copy_all(&mut tx, COPY_QUARANTINE, &mut quarantine)?;
+    copy_all(&mut tx, COPY_ISSUES, &mut issues)?;
+    let (counts, summary) = finish;
+    let contribution = finish_import(&mut tx, contribution_id, counts, &summary)?;
+    tx.commit()?;
+    Ok(Some(contribution))
+}
+
+/// Final counts, summary and audit entry of a contribution, inside its transaction.
+fn finish_import(
+    tx: &mut Transaction<'_>,
     contribution_id: i64,
-    counts: RowCounts,
-    records: CopyBuf,
-    quarantine: CopyBuf,
-    issues: CopyBuf,
-}
-
-impl ImportTx for PgImportTx<'_> {
-    fn contribution_id(&self) -> i64 {
-        self.contribution_id
-    }
-
-    fn add(&mut self, row: &ImportedRow) -> Result<()> {
-        let cid = Some(self.contribution_id);
-        let source_row = Some(to_i64(row.source_row, "source row")?);
-        match &row.record {
-            Some(rec) => {
-                let f = Facts::of(rec);
-                self.records
-                    .int(cid)
-                    .int(source_row)
-                    .int(Some(i64::from(rec.schema_version)))
-                    .int(f.registration_from)
-                    .int(f.registration_to)
-                    .text(f.data_source)
-                    .text(f.gender)
-                    .text(f.age_band)
-                    .text(f.majority)
-                    .text(f.citizenship)
-                    .text(f.country_of_exploitation)
-                    .int(f.forced_labour)
-                    .int(f.sexual_exploitation)
-                    .int(f.other_exploitation)
-                    .json(rec)?
-                    .json(&row.raw)?
-                    .end_row();
-                self.records.flush_if_full(&mut self.tx)?;
-            }
-            None => {
-                self.quarantine
-                    .int(cid)
-                    .int(source_row)
-                    .json(&row.raw)?
-                    .json(&row.issues)?
-                    .end_row();
-                self.quarantine.flush_if_full(&mut self.tx)?;
-            }
-        }
-        for i in &row.issues {
-            self.issues
-                .int(cid)
-                .int(Some(to_i64(i.row, "source row")?))
-                .text(Some(&i.column))
-                .text(Some(&i.value))
-                .text(Some(&i.rule))
-                .text(Some(&i.hint))
-                .text(Some(severity_code(i.severity)))
-                .end_row();
-        }
-        self.issues.flush_if_full(&mut self.tx)?;
-        self.counts.count(row);
-        Ok(())
-    }
-
-    fn commit(mut self: Box<Self>, summary: &ImportSummary) -> Result<Contribution> {
-        self.records.flush(&mut self.tx)?;
-        self.quarantine.flush(&mut self.tx)?;
-        self.issues.flush(&mut self.tx)?;
-        let c = self.counts;
-        let at = now();
-        let n = |v: u64| to_i64(v, "count");
-        self.tx.execute(
-            "UPDATE contribution SET imported_at = $2, rows_read = $3, rows_accepted = $4, \
-             rows_quarantined = $5, issues = $6, warnings = $7, summary = $8 WHERE id = $1",
-            &[
-                &self.contribution_id,
-                &at,
-                &n(c.accepted + c.quarantined)?,
-                &n(c.accepted)?,
-                &n(c.quarantined)?,
-                &n(c.errors)?,
-                &n(c.warnings)?,
-                &pg_text(&serde_json::to_string(summary)?),
-            ],
-        )?;
-        let this = *self;
-        let mut tx = this.tx;
-        let contribution = contribution_where(&mut tx, "c.id = $1", &this.contribution_id)?
-            .ok_or_else(|| StoreError::Corrupt("the new contribution vanished".into()))?;
-        let actor = contribution.imported_by.clone();
-        insert_audit(
-            &mut tx,
+    c: RowCounts,
+    summary: &str,
+) -> Result<Contribution> {
+    let at = now();
+    let n = |v: u64| to_i64(v, "count");
+    tx.execute(
+        "UPDATE contribution SET imported_at = $2, rows_read = $3, rows_accepted = $4, \
+         rows_quarantined = $5, issues = $6, warnings = $7, summary = $8 WHERE id = $1",
+        &[
+            &contribution_id,
             &at,
-            &actor,
-            "import",
-            &import_audit_detail(&contribution),
-        )?;
-        tx.commit()?;
-        Ok(contribution)
-    }
+            &n(c.accepted + c.quarantined)?,
+            &n(c.accepted)?,
+            &n(c.quarantined)?,
+            &n(c.errors)?,
+            &n(c.warnings)?,
+            &pg_text(summary),
+        ],
+    )?;
+    let contribution = contribution_where(tx, "c.id = $1", &contribution_id)?
+        .ok_or_else(|| StoreError::Corrupt("the new contribution vanished".into()))?;
+    insert_audit(
+        tx,
+        &at,
+        &contribution.imported_by,
+        "import",
+        &import_audit_detail(&contribution),
+    )?;
+    Ok(contribution)
 }
 
 #[cfg(test)]

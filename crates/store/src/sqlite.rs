@@ -2,13 +2,16 @@
 
 use std::time::Duration;
 
-use cthub_ingest::{ImportIssue, ImportSummary, ImportedRow};
-use rusqlite::{params, CachedStatement, Connection, ErrorCode, OptionalExtension, Row};
+use cthub_ingest::ImportIssue;
+use std::sync::atomic::Ordering;
 
-use crate::facts::Facts;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
+
+use crate::batch::{Code2, Msg};
+use crate::piped::{self, WriterJob};
 use crate::migrations::{self, MIGRATIONS, SQLITE_MIGRATIONS_TABLE};
 use crate::{
-    build_headline, headline_sql, import_audit_detail, now, parse_severity, severity_code, to_u32,
+    build_headline, headline_sql, import_audit_detail, now, parse_severity, to_u32,
     to_u64, AuditEntry, Contribution, ContributionMeta, Counts, Headline, ImportTx, QuarantinedRow,
     Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION,
 };
@@ -18,7 +21,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A cthub store in one SQLite file.
 pub struct SqliteStore {
-    conn: Connection,
+    /// `None` only while an import's writer thread holds it (or after that thread panicked).
+    conn: Option<Connection>,
     path: String,
 }
 
@@ -50,7 +54,7 @@ pub fn open_sqlite(path: &str) -> Result<SqliteStore> {
     )
     .map_err(open_err)?;
     let mut store = SqliteStore {
-        conn,
+        conn: Some(conn),
         path: path.to_string(),
     };
     store.migrate()?;
@@ -59,8 +63,12 @@ pub fn open_sqlite(path: &str) -> Result<SqliteStore> {
 
 impl SqliteStore {
     /// The underlying connection (for maintenance tools and tests).
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    pub fn connection(&self) -> Result<&Connection> {
+        self.conn.as_ref().ok_or(StoreError::ConnectionLost)
+    }
+
+    fn conn_mut(&mut self) -> Result<&mut Connection> {
+        self.conn.as_mut().ok_or(StoreError::ConnectionLost)
     }
 
     fn applied_versions(conn: &Connection) -> Result<Vec<i64>> {
@@ -82,7 +90,8 @@ impl SqliteStore {
     /// Apply every missing migration, each in its own transaction. Cheap and lock-free when
     /// nothing is missing, so readers can open the store while an import runs.
     fn migrate(&mut self) -> Result<()> {
-        let applied = Self::applied_versions(&self.conn)?;
+        let conn = self.conn_mut()?;
+        let applied = Self::applied_versions(conn)?;
         if let Some(&max) = applied.last() {
             if max > LATEST_VERSION {
                 return Err(StoreError::NewerSchema {
@@ -95,16 +104,12 @@ impl SqliteStore {
             return Ok(());
         }
         if applied.is_empty() {
-            let tx = self
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute_batch(SQLITE_MIGRATIONS_TABLE)?;
             tx.commit()?;
         }
         for m in MIGRATIONS {
-            let tx = self
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             // Re-check under the write lock: another process may have migrated meanwhile.
             let done: bool = tx.query_row(
                 "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE version = ?1)",
@@ -257,43 +262,19 @@ impl Store for SqliteStore {
     }
 
     fn schema_version(&mut self) -> Result<i64> {
-        Ok(Self::applied_versions(&self.conn)?.last().copied().unwrap_or(0))
+        Ok(Self::applied_versions(self.connection()?)?.last().copied().unwrap_or(0))
     }
 
     fn contribution_by_hash(&mut self, sha256: &str) -> Result<Option<Contribution>> {
-        contribution_where(&self.conn, "c.sha256 = ?1", &sha256)
+        contribution_where(self.connection()?, "c.sha256 = ?1", &sha256)
     }
 
     fn begin_import<'a>(&'a mut self, meta: &ContributionMeta) -> Result<Box<dyn ImportTx + 'a>> {
-        let conn: &'a Connection = &self.conn;
-        if !conn.is_autocommit() {
-            // A transaction left open by an earlier failure: discard it.
-            conn.execute_batch("ROLLBACK")?;
-        }
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        match start_import(conn, meta) {
-            Ok(tx) => Ok(Box::new(tx)),
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                if let StoreError::Sqlite(se) = &e {
-                    if is_unique_violation(se) {
-                        if let Some(c) = contribution_where(conn, "c.sha256 = ?1", &meta.source.sha256)? {
-                            return Err(StoreError::AlreadyImported {
-                                contribution_id: c.id,
-                                file: c.file_name,
-                            });
-                        }
-                    }
-                }
-                Err(e)
-            }
-        }
+        piped::begin(&mut self.conn, meta, write_import)
     }
 
     fn contributions(&mut self) -> Result<Vec<Contribution>> {
-        let mut st = self
-            .conn
-            .prepare(&format!("{CONTRIBUTION_SELECT} ORDER BY c.id"))?;
+        let mut st = self.connection()?.prepare(&format!("{CONTRIBUTION_SELECT} ORDER BY c.id"))?;
         let rows = st
             .query_map([], contribution_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -309,13 +290,11 @@ impl Store for SqliteStore {
         let mut st;
         let mut rows = match contribution {
             Some(c) => {
-                st = self
-                    .conn
-                    .prepare(&format!("{COLS} WHERE contribution_id = ?1 ORDER BY id"))?;
+                st = self.connection()?.prepare(&format!("{COLS} WHERE contribution_id = ?1 ORDER BY id"))?;
                 st.query([c])?
             }
             None => {
-                st = self.conn.prepare(&format!("{COLS} ORDER BY id"))?;
+                st = self.connection()?.prepare(&format!("{COLS} ORDER BY id"))?;
                 st.query([])?
             }
         };
@@ -343,12 +322,12 @@ impl Store for SqliteStore {
         };
         let rows = match contribution {
             Some(c) => self
-                .conn
+                .connection()?
                 .prepare(&format!("{COLS} WHERE contribution_id = ?1 ORDER BY id"))?
                 .query_map([c], map)?
                 .collect::<rusqlite::Result<Vec<_>>>()?,
             None => self
-                .conn
+                .connection()?
                 .prepare(&format!("{COLS} ORDER BY id"))?
                 .query_map([], map)?
                 .collect::<rusqlite::Result<Vec<_>>>()?,
@@ -366,7 +345,7 @@ impl Store for SqliteStore {
     }
 
     fn issues(&mut self, contribution: i64) -> Result<Vec<ImportIssue>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.connection()?.prepare(
             "SELECT c.file_name, i.source_row, i.column_name, i.value, i.rule, i.hint, i.severity \
              FROM import_issue i JOIN contribution c ON c.id = i.contribution_id \
              WHERE i.contribution_id = ?1 ORDER BY i.id",
@@ -400,9 +379,7 @@ impl Store for SqliteStore {
     }
 
     fn audit_log(&mut self) -> Result<Vec<AuditEntry>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id, at, actor, action, detail FROM audit_log ORDER BY id")?;
+        let mut st = self.connection()?.prepare("SELECT id, at, actor, action, detail FROM audit_log ORDER BY id")?;
         let rows = st
             .query_map([], |r| {
                 Ok((
@@ -428,11 +405,11 @@ impl Store for SqliteStore {
     }
 
     fn record_audit(&mut self, actor: &str, action: &str, detail: serde_json::Value) -> Result<()> {
-        insert_audit(&self.conn, &now(), actor, action, &detail)
+        insert_audit(self.connection()?, &now(), actor, action, &detail)
     }
 
     fn counts(&mut self) -> Result<Counts> {
-        let c: [i64; 5] = self.conn.query_row(headline_sql::COUNTS, [], |r| {
+        let c: [i64; 5] = self.connection()?.query_row(headline_sql::COUNTS, [], |r| {
             Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
         })?;
         Ok(Counts {
@@ -446,8 +423,14 @@ impl Store for SqliteStore {
 
     fn headline(&mut self) -> Result<Headline> {
         // One read transaction, so that all figures describe the same state.
-        let tx = self.conn.transaction()?;
-        let totals: [Option<i64>; 12] = tx.query_row(headline_sql::TOTALS, [], |r| {
+        let tx = self.conn_mut()?.transaction()?;
+        // The scans read narrow covering indexes, not the ~1 KB rows (SQLite's planner would
+        // otherwise walk a single-column index and look every record up).
+        let totals_sql = headline_sql::with_from(
+            headline_sql::TOTALS,
+            "case_record INDEXED BY case_record_contribution",
+        );
+        let totals: [Option<i64>; 12] = tx.query_row(&totals_sql, [], |r| {
             let mut t = [None; 12];
             for (i, v) in t.iter_mut().enumerate() {
                 *v = r.get(i)?;
@@ -458,7 +441,10 @@ impl Store for SqliteStore {
             Ok([r.get(0)?, r.get(1)?, r.get(2)?])
         })?;
         let flows = tx
-            .prepare(headline_sql::TOP_FLOWS)?
+            .prepare(&headline_sql::with_from(
+                headline_sql::TOP_FLOWS,
+                "case_record INDEXED BY case_record_citizenship",
+            ))?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let years = tx
@@ -479,9 +465,127 @@ const INSERT_QUARANTINE: &str =
 const INSERT_ISSUE: &str = "INSERT INTO import_issue (contribution_id, source_row, column_name, value, \
     rule, hint, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
-/// Inside `BEGIN IMMEDIATE`: refuse duplicates, create the organisation and the contribution row,
-/// prepare the insert statements.
-fn start_import<'a>(conn: &'a Connection, meta: &ContributionMeta) -> Result<SqliteImportTx<'a>> {
+/// The writer thread of an import: the whole transaction, on the store's connection.
+fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribution>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let contribution_id = match start_import(&tx, &job.meta) {
+        Ok(id) => id,
+        Err(e) if matches!(&e, StoreError::Sqlite(se) if is_unique_violation(se)) => {
+            drop(tx);
+            let c = contribution_where(conn, "c.sha256 = ?1", &job.meta.source.sha256)?;
+            return Err(match c {
+                Some(c) => StoreError::AlreadyImported {
+                    contribution_id: c.id,
+                    file: c.file_name,
+                },
+                None => e,
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    if job.started.send(contribution_id).is_err() {
+        return Ok(None);
+    }
+    {
+        let mut insert_record = tx.prepare_cached(INSERT_RECORD)?;
+        let mut insert_quarantine = tx.prepare_cached(INSERT_QUARANTINE)?;
+        let mut insert_issue = tx.prepare_cached(INSERT_ISSUE)?;
+        for msg in job.rows.iter() {
+            if job.abandoned.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let (counts, summary) = match msg {
+                Msg::Rows(b) => {
+                    for r in &b.records {
+                        insert_record.execute(params![
+                            contribution_id,
+                            r.source_row,
+                            r.schema_version,
+                            r.registration_from,
+                            r.registration_to,
+                            r.data_source,
+                            r.gender,
+                            r.age_band,
+                            r.majority,
+                            r.citizenship.as_ref().map(Code2::as_str),
+                            r.country_of_exploitation.as_ref().map(Code2::as_str),
+                            r.forced_labour,
+                            r.sexual_exploitation,
+                            r.other_exploitation,
+                            b.str(&r.record)?,
+                            b.str(&r.raw)?,
+                        ])?;
+                    }
+                    for q in &b.quarantine {
+                        insert_quarantine.execute(params![
+                            contribution_id,
+                            q.source_row,
+                            b.str(&q.raw)?,
+                            b.str(&q.issues)?,
+                        ])?;
+                    }
+                    for i in &b.issues {
+                        insert_issue.execute(params![
+                            contribution_id,
+                            i.source_row,
+                            b.str(&i.column)?,
+                            b.str(&i.value)?,
+                            b.str(&i.rule)?,
+                            b.str(&i.hint)?,
+                            i.severity,
+                        ])?;
+                    }
+                    continue;
+                }
+                Msg::Commit { counts, summary } => (counts, summary),
+            };
+            drop((insert_record, insert_quarantine, insert_issue));
+            let contribution = finish_import(&tx, contribution_id, counts, &summary)?;
+            tx.commit()?;
+            return Ok(Some(contribution));
+        }
+    }
+    // The channel closed without commit: dropping `tx` rolls back.
+    Ok(None)
+}
+
+/// Final counts, summary and audit entry of a contribution, inside its transaction.
+fn finish_import(
+    conn: &Connection,
+    contribution_id: i64,
+    c: RowCounts,
+    summary: &str,
+) -> Result<Contribution> {
+    let at = now();
+    conn.execute(
+        "UPDATE contribution SET imported_at = ?2, rows_read = ?3, rows_accepted = ?4, \
+         rows_quarantined = ?5, issues = ?6, warnings = ?7, summary = ?8 WHERE id = ?1",
+        params![
+            contribution_id,
+            at,
+            c.accepted + c.quarantined,
+            c.accepted,
+            c.quarantined,
+            c.errors,
+            c.warnings,
+            summary,
+        ],
+    )?;
+    let contribution = contribution_where(conn, "c.id = ?1", &contribution_id)?
+        .ok_or_else(|| StoreError::Corrupt("the new contribution vanished".into()))?;
+    insert_audit(
+        conn,
+        &at,
+        &contribution.imported_by,
+        "import",
+        &import_audit_detail(&contribution),
+    )?;
+    Ok(contribution)
+}
+
+/// Inside the import's transaction: refuse duplicates, create the organisation and the
+/// contribution row.
+fn start_import(conn: &Connection, meta: &ContributionMeta) -> Result<i64> {
     let s = &meta.source;
     if let Some(c) = contribution_where(conn, "c.sha256 = ?1", &s.sha256)? {
         return Err(StoreError::AlreadyImported {
@@ -518,134 +622,5 @@ fn start_import<'a>(conn: &'a Connection, meta: &ContributionMeta) -> Result<Sql
             meta.synthetic,
         ],
     )?;
-    let contribution_id = conn.last_insert_rowid();
-    Ok(SqliteImportTx {
-        conn,
-        insert_record: conn.prepare_cached(INSERT_RECORD)?,
-        insert_quarantine: conn.prepare_cached(INSERT_QUARANTINE)?,
-        insert_issue: conn.prepare_cached(INSERT_ISSUE)?,
-        contribution_id,
-        counts: RowCounts::default(),
-        json: Vec::with_capacity(4096),
-        raw: Vec::with_capacity(4096),
-        finished: false,
-    })
-}
-
-/// An import on SQLite: a `BEGIN IMMEDIATE` transaction on the store's connection, rolled back
-/// in `Drop` unless committed.
-struct SqliteImportTx<'a> {
-    conn: &'a Connection,
-    insert_record: CachedStatement<'a>,
-    insert_quarantine: CachedStatement<'a>,
-    insert_issue: CachedStatement<'a>,
-    contribution_id: i64,
-    counts: RowCounts,
-    /// Reused serialisation buffers.
-    json: Vec<u8>,
-    raw: Vec<u8>,
-    finished: bool,
-}
-
-impl Drop for SqliteImportTx<'_> {
-    fn drop(&mut self) {
-        if !self.finished {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-    }
-}
-
-fn utf8(b: &[u8]) -> Result<&str> {
-    std::str::from_utf8(b).map_err(|e| StoreError::Corrupt(format!("JSON is not UTF-8: {e}")))
-}
-
-impl ImportTx for SqliteImportTx<'_> {
-    fn contribution_id(&self) -> i64 {
-        self.contribution_id
-    }
-
-    fn add(&mut self, row: &ImportedRow) -> Result<()> {
-        let cid = self.contribution_id;
-        self.raw.clear();
-        serde_json::to_writer(&mut self.raw, &row.raw)?;
-        self.json.clear();
-        match &row.record {
-            Some(rec) => {
-                let f = Facts::of(rec);
-                serde_json::to_writer(&mut self.json, rec)?;
-                self.insert_record.execute(params![
-                    cid,
-                    row.source_row,
-                    rec.schema_version,
-                    f.registration_from,
-                    f.registration_to,
-                    f.data_source,
-                    f.gender,
-                    f.age_band,
-                    f.majority,
-                    f.citizenship,
-                    f.country_of_exploitation,
-                    f.forced_labour,
-                    f.sexual_exploitation,
-                    f.other_exploitation,
-                    utf8(&self.json)?,
-                    utf8(&self.raw)?,
-                ])?;
-            }
-            None => {
-                serde_json::to_writer(&mut self.json, &row.issues)?;
-                self.insert_quarantine.execute(params![
-                    cid,
-                    row.source_row,
-                    utf8(&self.raw)?,
-                    utf8(&self.json)?,
-                ])?;
-            }
-        }
-        for i in &row.issues {
-            self.insert_issue.execute(params![
-                cid,
-                i.row,
-                i.column,
-                i.value,
-                i.rule,
-                i.hint,
-                severity_code(i.severity),
-            ])?;
-        }
-        self.counts.count(row);
-        Ok(())
-    }
-
-    fn commit(mut self: Box<Self>, summary: &ImportSummary) -> Result<Contribution> {
-        let c = self.counts;
-        let at = now();
-        self.conn.execute(
-            "UPDATE contribution SET imported_at = ?2, rows_read = ?3, rows_accepted = ?4, \
-             rows_quarantined = ?5, issues = ?6, warnings = ?7, summary = ?8 WHERE id = ?1",
-            params![
-                self.contribution_id,
-                at,
-                c.accepted + c.quarantined,
-                c.accepted,
-                c.quarantined,
-                c.errors,
-                c.warnings,
-                serde_json::to_string(summary)?,
-            ],
-        )?;
-        let contribution = contribution_where(self.conn, "c.id = ?1", &self.contribution_id)?
-            .ok_or_else(|| StoreError::Corrupt("the new contribution vanished".into()))?;
-        let actor = contribution.imported_by.clone();
-        insert_audit(
-            self.conn,
-            &at,
-            &actor,
-            "import",
-            &import_audit_detail(&contribution),
-        )?;
-        self.conn.execute_batch("COMMIT")?;
-        self.finished = true;
-        Ok(contribution)
-    }
+    Ok(conn.last_insert_rowid())
 }

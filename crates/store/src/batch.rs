@@ -1,0 +1,179 @@
+//! Rows prepared for the database writer: serialised once, on the caller's thread.
+//!
+//! An import runs in two threads: the caller's thread turns each [`ImportedRow`] into
+//! column values and JSON text (appended to one buffer per batch), and a writer thread that
+//! owns the database connection inserts whole batches. The two overlap, so parsing and
+//! serialising the next rows costs no database time.
+
+use std::ops::Range;
+
+use cthub_ingest::ImportedRow;
+
+use crate::facts::Facts;
+use crate::{severity_code, to_i64, Result, RowCounts, StoreError};
+
+/// A batch is sent to the writer once it holds this many rows ...
+const MAX_ROWS: usize = 1024;
+/// ... or this many bytes of text.
+const MAX_BYTES: usize = 1 << 20;
+
+/// A two-letter country code, stored inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Code2([u8; 2]);
+
+impl Code2 {
+    fn new(s: &str) -> Result<Code2> {
+        let b: [u8; 2] = s
+            .as_bytes()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("country code {s:?} is not two letters")))?;
+        Ok(Code2(b))
+    }
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+/// One accepted record: the indexed columns and where its JSON is in [`Batch::text`].
+#[derive(Debug, Clone)]
+pub(crate) struct RecordRow {
+    pub source_row: i64,
+    pub schema_version: i64,
+    pub registration_from: Option<i64>,
+    pub registration_to: Option<i64>,
+    pub data_source: Option<&'static str>,
+    pub gender: Option<&'static str>,
+    pub age_band: Option<&'static str>,
+    pub majority: Option<&'static str>,
+    pub citizenship: Option<Code2>,
+    pub country_of_exploitation: Option<Code2>,
+    pub forced_labour: Option<i64>,
+    pub sexual_exploitation: Option<i64>,
+    pub other_exploitation: Option<i64>,
+    pub record: Range<usize>,
+    pub raw: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct QuarantineRow {
+    pub source_row: i64,
+    pub raw: Range<usize>,
+    pub issues: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct IssueRow {
+    pub source_row: i64,
+    pub column: Range<usize>,
+    pub value: Range<usize>,
+    pub rule: Range<usize>,
+    pub hint: Range<usize>,
+    pub severity: &'static str,
+}
+
+/// Rows of all three tables, in the order they were added (per table).
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub text: Vec<u8>,
+    pub records: Vec<RecordRow>,
+    pub quarantine: Vec<QuarantineRow>,
+    pub issues: Vec<IssueRow>,
+}
+
+/// What the caller's thread sends to the writer.
+pub(crate) enum Msg {
+    Rows(Batch),
+    /// Finish: update the contribution, write the audit entry, commit.
+    Commit { counts: RowCounts, summary: String },
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        Batch {
+            text: Vec::with_capacity(MAX_BYTES + (64 << 10)),
+            records: Vec::with_capacity(MAX_ROWS),
+            quarantine: Vec::new(),
+            issues: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.quarantine.is_empty() && self.issues.is_empty()
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.records.len() + self.quarantine.len() + self.issues.len() >= MAX_ROWS
+            || self.text.len() >= MAX_BYTES
+    }
+
+    /// Text of a span (always UTF-8: it was written from `&str` or by serde_json).
+    pub fn str(&self, span: &Range<usize>) -> Result<&str> {
+        std::str::from_utf8(&self.text[span.clone()])
+            .map_err(|e| StoreError::Corrupt(format!("batch text is not UTF-8: {e}")))
+    }
+
+    fn json<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> Result<Range<usize>> {
+        let start = self.text.len();
+        serde_json::to_writer(&mut self.text, v)?;
+        Ok(start..self.text.len())
+    }
+
+    fn text(&mut self, s: &str) -> Range<usize> {
+        let start = self.text.len();
+        self.text.extend_from_slice(s.as_bytes());
+        start..self.text.len()
+    }
+
+    /// Serialise one row (the record's JSON exactly once).
+    pub fn push(&mut self, row: &ImportedRow) -> Result<()> {
+        let source_row = to_i64(row.source_row, "source row")?;
+        let raw = self.json(&row.raw)?;
+        match &row.record {
+            Some(rec) => {
+                let f = Facts::of(rec);
+                let record = self.json(rec)?;
+                self.records.push(RecordRow {
+                    source_row,
+                    schema_version: i64::from(rec.schema_version),
+                    registration_from: f.registration_from,
+                    registration_to: f.registration_to,
+                    data_source: f.data_source,
+                    gender: f.gender,
+                    age_band: f.age_band,
+                    majority: f.majority,
+                    citizenship: f.citizenship.map(Code2::new).transpose()?,
+                    country_of_exploitation: f.country_of_exploitation.map(Code2::new).transpose()?,
+                    forced_labour: f.forced_labour,
+                    sexual_exploitation: f.sexual_exploitation,
+                    other_exploitation: f.other_exploitation,
+                    record,
+                    raw,
+                });
+            }
+            None => {
+                let issues = self.json(&row.issues)?;
+                self.quarantine.push(QuarantineRow {
+                    source_row,
+                    raw,
+                    issues,
+                });
+            }
+        }
+        for i in &row.issues {
+            let source_row = to_i64(i.row, "source row")?;
+            let column = self.text(&i.column);
+            let value = self.text(&i.value);
+            let rule = self.text(&i.rule);
+            let hint = self.text(&i.hint);
+            self.issues.push(IssueRow {
+                source_row,
+                column,
+                value,
+                rule,
+                hint,
+                severity: severity_code(i.severity),
+            });
+        }
+        Ok(())
+    }
+}
