@@ -28,7 +28,7 @@ measure sqlite "$WORK/bench.db"
 if psql "$PG" -qc 'select 1' >/dev/null 2>&1; then
   SCHEMA="bench_$$"
   psql "$PG" -qc "create schema $SCHEMA" >/dev/null
-  measure postgres "$PG?options=-csearch_path%3D$SCHEMA"
+  measure postgres "$PG?schema=$SCHEMA"
   psql "$PG" -qc "drop schema $SCHEMA cascade" >/dev/null
 else
   echo "postgres: not reachable at $PG; skipped"

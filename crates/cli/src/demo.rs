@@ -9,7 +9,7 @@ use cthub_demo::DemoConfig;
 use cthub_ingest::ImportOptions;
 use cthub_standard::{crosswalk, CtdcSchema};
 
-use crate::import::{import_one, print_outcome};
+use crate::import::{import_one, print_outcome, Provenance};
 use crate::{exit, out, StoreArgs};
 
 pub const DEMO_ORG: &str = "cthub demo (synthetic)";
@@ -151,9 +151,11 @@ fn import_demo(
         s.as_mut(),
         &files.kanon_2018,
         &opts,
-        DEMO_ORG,
-        "cthub demo",
-        true,
+        &Provenance {
+            org: DEMO_ORG,
+            by: "cthub demo",
+            synthetic: true,
+        },
         &mut None,
         json,
     )?;

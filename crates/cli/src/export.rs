@@ -208,12 +208,14 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
             store.for_each_record(Some(id), &mut |r| {
                 while q.peek().is_some_and(|x| x.source_row < r.source_row) {
                     let x = q.next().expect("peeked");
-                    sink.row(&x.raw)
-                        .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
+                    sink.row(&x.raw).map_err(|e| {
+                        cthub_store::StoreError::Io(std::io::Error::other(e.to_string()))
+                    })?;
                     rows += 1;
                 }
-                sink.row(&r.raw)
-                    .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
+                sink.row(&r.raw).map_err(|e| {
+                    cthub_store::StoreError::Io(std::io::Error::other(e.to_string()))
+                })?;
                 rows += 1;
                 Ok(())
             })?;
@@ -235,10 +237,12 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
                     "source_row": r.source_row,
                     "record": r.record,
                 });
-                serde_json::to_writer(&mut *w, &line)
-                    .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
-                w.write_all(b"\n")
-                    .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
+                serde_json::to_writer(&mut *w, &line).map_err(|e| {
+                    cthub_store::StoreError::Io(std::io::Error::other(e.to_string()))
+                })?;
+                w.write_all(b"\n").map_err(|e| {
+                    cthub_store::StoreError::Io(std::io::Error::other(e.to_string()))
+                })?;
                 rows += 1;
                 Ok(())
             })?;
@@ -250,8 +254,9 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
             let mut sink = Sink::open(&a.out, to, &header)?;
             store.for_each_record(a.contribution, &mut |r| {
                 let row = crosswalk::to_row(schema, &r.record);
-                sink.row(&row)
-                    .map_err(|e| cthub_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
+                sink.row(&row).map_err(|e| {
+                    cthub_store::StoreError::Io(std::io::Error::other(e.to_string()))
+                })?;
                 rows += 1;
                 Ok(())
             })?;

@@ -169,13 +169,18 @@ const BATCH: usize = 2048;
 
 /// Import one file in one transaction: rows are parsed and validated on a worker thread while
 /// this thread writes them to the store.
+/// Who contributes a file, recorded as provenance.
+pub struct Provenance<'a> {
+    pub org: &'a str,
+    pub by: &'a str,
+    pub synthetic: bool,
+}
+
 pub fn import_one(
     store: &mut dyn Store,
     path: &Path,
     opts: &ImportOptions,
-    org: &str,
-    by: &str,
-    synthetic: bool,
+    who: &Provenance,
     report: &mut Option<ReportWriter>,
     quiet: bool,
 ) -> anyhow::Result<FileOutcome> {
@@ -198,10 +203,10 @@ pub fn import_one(
     }
     let mut prepared = cthub_ingest::prepare(path, opts)?;
     let meta = ContributionMeta {
-        organisation: org.to_string(),
-        imported_by: by.to_string(),
+        organisation: who.org.to_string(),
+        imported_by: who.by.to_string(),
         source: prepared.info.clone(),
-        synthetic,
+        synthetic: who.synthetic,
     };
     let format = prepared.info.format.clone();
     let pb = progress(&prepared, &prepared.info.file_name.clone(), quiet);
@@ -355,9 +360,11 @@ pub fn run_import(a: ImportArgs) -> anyhow::Result<u8> {
             store.as_mut(),
             f,
             &opts,
-            &a.org,
-            &a.by,
-            a.synthetic,
+            &Provenance {
+                org: &a.org,
+                by: &a.by,
+                synthetic: a.synthetic,
+            },
             &mut report,
             a.json,
         ) {

@@ -616,7 +616,14 @@ impl Prepared {
                         .unwrap_or(part)
                 };
                 if let Err(v) = field::apply(rec, &target, &col.name, value, &col.format) {
-                    issues.push(self.issue(number, &col.name, part, v.rule, v.hint, Severity::Error));
+                    issues.push(self.issue(
+                        number,
+                        &col.name,
+                        part,
+                        v.rule,
+                        v.hint,
+                        Severity::Error,
+                    ));
                 }
             };
             match col.separator {

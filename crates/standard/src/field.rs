@@ -426,7 +426,10 @@ pub fn parse_bool(s: &str) -> Result<bool, Violation> {
     } else if NO.iter().any(|n| n.eq_ignore_ascii_case(t)) {
         Ok(false)
     } else {
-        Err(Violation::new("boolean", "expected 1/0, yes/no or true/false"))
+        Err(Violation::new(
+            "boolean",
+            "expected 1/0, yes/no or true/false",
+        ))
     }
 }
 

@@ -194,7 +194,10 @@ mod tests {
         assert_eq!(f.get(&MeansOfControl::Other), None);
         let j = serde_json::to_string(&f).unwrap();
         assert_eq!(j, r#"{"DebtBondage":true,"PhysicalAbuse":false}"#);
-        assert_eq!(serde_json::from_str::<Flags<MeansOfControl>>(&j).unwrap(), f);
+        assert_eq!(
+            serde_json::from_str::<Flags<MeansOfControl>>(&j).unwrap(),
+            f
+        );
         f.merge(MeansOfControl::PhysicalAbuse, true);
         f.merge(MeansOfControl::PhysicalAbuse, false);
         assert!(f[&MeansOfControl::PhysicalAbuse]);

@@ -211,7 +211,7 @@ impl VictimContext {
     /// flags (a group is yes if any member is yes, no if every member present is no).
     pub fn means_groups(&self) -> Flags<MeansGroup> {
         if !self.means_groups.is_empty() {
-            return self.means_groups.clone();
+            return self.means_groups;
         }
         let mut out = Flags::new();
         for (m, &v) in self.means_of_control.iter() {

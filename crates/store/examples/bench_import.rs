@@ -64,14 +64,19 @@ fn record(rng: &mut Rng, countries: &[Country], i: u64) -> CaseRecord {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let backend = args.first().map(String::as_str).unwrap_or("sqlite");
-    let rows: u64 = args.get(1).map(|s| s.parse().expect("ROWS")).unwrap_or(1_000_000);
+    let rows: u64 = args
+        .get(1)
+        .map(|s| s.parse().expect("ROWS"))
+        .unwrap_or(1_000_000);
     let pid = std::process::id();
     let (location, cleanup): (String, Box<dyn Fn()>) = match backend {
         "sqlite" => {
-            let path = args
-                .get(2)
-                .cloned()
-                .unwrap_or_else(|| std::env::temp_dir().join(format!("cthub-bench-{pid}.db")).display().to_string());
+            let path = args.get(2).cloned().unwrap_or_else(|| {
+                std::env::temp_dir()
+                    .join(format!("cthub-bench-{pid}.db"))
+                    .display()
+                    .to_string()
+            });
             let p = path.clone();
             (
                 path,
@@ -88,7 +93,10 @@ fn main() {
                 .cloned()
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_string());
             let schema = format!("cthub_bench_{pid}");
-            let loc = format!("{url}{}schema={schema}", if url.contains('?') { '&' } else { '?' });
+            let loc = format!(
+                "{url}{}schema={schema}",
+                if url.contains('?') { '&' } else { '?' }
+            );
             (
                 loc,
                 Box::new(move || {
@@ -111,10 +119,12 @@ fn main() {
 }
 
 fn run(location: &str, rows: u64) -> cthub_store::Result<()> {
-    let countries: Vec<Country> = ["NA", "ZA", "PH", "UA", "MD", "US", "MX", "TH", "KH", "NG", "GH", "RO"]
-        .iter()
-        .map(|c| Country::parse(c).unwrap())
-        .collect();
+    let countries: Vec<Country> = [
+        "NA", "ZA", "PH", "UA", "MD", "US", "MX", "TH", "KH", "NG", "GH", "RO",
+    ]
+    .iter()
+    .map(|c| Country::parse(c).unwrap())
+    .collect();
     let mut store = cthub_store::open(location)?;
     println!("backend {} at {}", store.backend(), store.location());
     let meta = ContributionMeta {

@@ -84,7 +84,10 @@ pub(crate) struct Batch {
 pub(crate) enum Msg {
     Rows(Batch),
     /// Finish: update the contribution, write the audit entry, commit.
-    Commit { counts: RowCounts, summary: String },
+    Commit {
+        counts: RowCounts,
+        summary: String,
+    },
 }
 
 impl Batch {
@@ -142,7 +145,10 @@ impl Batch {
                     age_band: f.age_band,
                     majority: f.majority,
                     citizenship: f.citizenship.map(Code2::new).transpose()?,
-                    country_of_exploitation: f.country_of_exploitation.map(Code2::new).transpose()?,
+                    country_of_exploitation: f
+                        .country_of_exploitation
+                        .map(Code2::new)
+                        .transpose()?,
                     forced_labour: f.forced_labour,
                     sexual_exploitation: f.sexual_exploitation,
                     other_exploitation: f.other_exploitation,

@@ -77,9 +77,16 @@ mod tests {
         r.person.gender = Some(Gender::TransgenderFeminine);
         r.person.age = Some(15);
         r.person.citizenship = vec![Country::parse("NA").unwrap(), Country::parse("ZA").unwrap()];
-        r.victim.registration = Some(YearSpan { from: 2005, to: 2013 });
-        r.victim.exploitation.insert(ExploitationType::ForcedLabour, true);
-        r.victim.exploitation.insert(ExploitationType::ForcedMarriage, false);
+        r.victim.registration = Some(YearSpan {
+            from: 2005,
+            to: 2013,
+        });
+        r.victim
+            .exploitation
+            .insert(ExploitationType::ForcedLabour, true);
+        r.victim
+            .exploitation
+            .insert(ExploitationType::ForcedMarriage, false);
         r.events.push(TraffickingEvent {
             event_type: EventType::Recruitment,
             country: Country::parse("NA"),
@@ -104,11 +111,16 @@ mod tests {
         assert_eq!(f.majority, Some(Majority::Minor.code()));
         assert_eq!(f.citizenship, Some("NA"));
         assert_eq!(f.country_of_exploitation, Some("ZA"));
-        assert_eq!((f.registration_from, f.registration_to), (Some(2005), Some(2013)));
+        assert_eq!(
+            (f.registration_from, f.registration_to),
+            (Some(2005), Some(2013))
+        );
         assert_eq!(f.forced_labour, Some(1));
         assert_eq!(f.sexual_exploitation, None);
         assert_eq!(f.other_exploitation, Some(0));
-        r.victim.exploitation.insert(ExploitationType::OrganRemoval, true);
+        r.victim
+            .exploitation
+            .insert(ExploitationType::OrganRemoval, true);
         assert_eq!(Facts::of(&r).other_exploitation, Some(1));
     }
 }

@@ -10,12 +10,11 @@ use postgres::{Client, GenericClient, IsolationLevel, NoTls, Transaction};
 use std::sync::atomic::Ordering;
 
 use crate::batch::{Code2, Msg};
-use crate::piped::{self, WriterJob};
 use crate::migrations::{self, MIGRATIONS, PG_MIGRATIONS_TABLE};
-use crate::sqlite::ContributionRow;
+use crate::piped::{self, WriterJob};
 use crate::{
-    build_headline, headline_sql, import_audit_detail, now, parse_severity, to_i64,
-    to_u32, to_u64, AuditEntry, Contribution, ContributionMeta, Counts, Headline, ImportTx,
+    build_headline, headline_sql, import_audit_detail, now, parse_severity, to_i64, to_u32, to_u64,
+    AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline, ImportTx,
     QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION,
 };
 
@@ -76,7 +75,9 @@ pub fn open_postgres_with_schema(url: &str, schema: &str) -> Result<PgStore> {
         Some(other) if other != schema => {
             return Err(StoreError::InvalidLocation {
                 location: redact_url(url),
-                reason: format!("the URL names schema {other:?} but schema {schema:?} was asked for"),
+                reason: format!(
+                    "the URL names schema {other:?} but schema {schema:?} was asked for"
+                ),
             })
         }
         Some(_) => redact_url(url),
@@ -90,7 +91,8 @@ fn valid_schema(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= 63
         && (b[0].is_ascii_lowercase() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 
 fn with_query_param(url: &str, key: &str, value: &str) -> String {
@@ -107,7 +109,7 @@ fn split_schema_param(url: &str) -> Result<(String, Option<String>)> {
     let mut kept = Vec::new();
     for p in query.split('&').filter(|p| !p.is_empty()) {
         match p.split_once('=') {
-            Some((k, v)) if k == "schema" => {
+            Some(("schema", v)) => {
                 if !valid_schema(v) {
                     return Err(StoreError::InvalidSchema(v.to_string()));
                 }
@@ -180,12 +182,12 @@ fn targets(config: &postgres::Config) -> String {
 }
 
 fn connect(url: &str, schema: Option<String>, location: String) -> Result<PgStore> {
-    let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-        StoreError::InvalidLocation {
-            location: location.clone(),
-            reason: describe(&e),
-        }
-    })?;
+    let mut config: postgres::Config =
+        url.parse()
+            .map_err(|e: postgres::Error| StoreError::InvalidLocation {
+                location: location.clone(),
+                reason: describe(&e),
+            })?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
@@ -234,10 +236,13 @@ fn applied_versions(c: &mut impl GenericClient) -> Result<Vec<i64>> {
     if !exists {
         return Ok(Vec::new());
     }
-    Ok(c.query("SELECT version FROM schema_migrations ORDER BY version", &[])?
-        .iter()
-        .map(|r| r.get(0))
-        .collect())
+    Ok(c.query(
+        "SELECT version FROM schema_migrations ORDER BY version",
+        &[],
+    )?
+    .iter()
+    .map(|r| r.get(0))
+    .collect())
 }
 
 fn insert_audit(
@@ -376,7 +381,10 @@ impl Store for PgStore {
     }
 
     fn schema_version(&mut self) -> Result<i64> {
-        Ok(applied_versions(self.client()?)?.last().copied().unwrap_or(0))
+        Ok(applied_versions(self.client()?)?
+            .last()
+            .copied()
+            .unwrap_or(0))
     }
 
     fn contribution_by_hash(&mut self, sha256: &str) -> Result<Option<Contribution>> {
@@ -400,7 +408,8 @@ impl Store for PgStore {
         contribution: Option<i64>,
         f: &mut dyn FnMut(StoredRecord) -> Result<()>,
     ) -> Result<u64> {
-        const COLS: &str = "SELECT id, contribution_id, source_row, schema_version, record, raw FROM case_record";
+        const COLS: &str =
+            "SELECT id, contribution_id, source_row, schema_version, record, raw FROM case_record";
         const BATCH: i32 = 2000;
         let mut tx = self
             .client()?
@@ -410,7 +419,10 @@ impl Store for PgStore {
             .start()?;
         // A portal fetched in batches keeps memory bounded however many records there are.
         let portal = match contribution {
-            Some(c) => tx.bind(&format!("{COLS} WHERE contribution_id = $1 ORDER BY id"), &[&c])?,
+            Some(c) => tx.bind(
+                &format!("{COLS} WHERE contribution_id = $1 ORDER BY id"),
+                &[&c],
+            )?,
             None => tx.bind(&format!("{COLS} ORDER BY id"), &[])?,
         };
         let mut n = 0;
@@ -484,7 +496,10 @@ impl Store for PgStore {
 
     fn audit_log(&mut self) -> Result<Vec<AuditEntry>> {
         self.client()?
-            .query("SELECT id, at, actor, action, detail FROM audit_log ORDER BY id", &[])?
+            .query(
+                "SELECT id, at, actor, action, detail FROM audit_log ORDER BY id",
+                &[],
+            )?
             .iter()
             .map(|r| {
                 Ok(AuditEntry {
@@ -527,7 +542,10 @@ impl Store for PgStore {
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        let r = tx.query_one(&headline_sql::with_from(headline_sql::TOTALS, "case_record"), &[])?;
+        let r = tx.query_one(
+            &headline_sql::with_from(headline_sql::TOTALS, "case_record"),
+            &[],
+        )?;
         let mut totals = [None; 12];
         for (i, v) in totals.iter_mut().enumerate() {
             *v = r.get(i);
@@ -535,7 +553,10 @@ impl Store for PgStore {
         let r = tx.query_one(headline_sql::OTHERS, &[])?;
         let others = [r.get(0), r.get(1), r.get(2)];
         let flows = tx
-            .query(&headline_sql::with_from(headline_sql::TOP_FLOWS, "case_record"), &[])?
+            .query(
+                &headline_sql::with_from(headline_sql::TOP_FLOWS, "case_record"),
+                &[],
+            )?
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect();
@@ -607,7 +628,8 @@ const COPY_RECORDS: &str = "COPY case_record (contribution_id, source_row, schem
     FROM STDIN";
 const COPY_QUARANTINE: &str =
     "COPY quarantine (contribution_id, source_row, raw, issues) FROM STDIN";
-const COPY_ISSUES: &str = "COPY import_issue (contribution_id, source_row, column_name, value, rule, \
+const COPY_ISSUES: &str =
+    "COPY import_issue (contribution_id, source_row, column_name, value, rule, \
     hint, severity) FROM STDIN";
 
 /// Quarantine and issue rows are sent once this much is buffered (or at commit).
@@ -633,7 +655,7 @@ fn put_text(out: &mut Vec<u8>, v: Option<&str>) {
 }
 
 /// End a row: the last tab becomes a newline.
-fn end_row(out: &mut Vec<u8>) {
+fn end_row(out: &mut [u8]) {
     if let Some(last) = out.last_mut() {
         *last = b'\n';
     }
@@ -719,7 +741,10 @@ fn write_import(client: &mut Client, job: WriterJob) -> Result<Option<Contributi
                 put_text(&mut records, r.age_band);
                 put_text(&mut records, r.majority);
                 put_text(&mut records, r.citizenship.as_ref().map(Code2::as_str));
-                put_text(&mut records, r.country_of_exploitation.as_ref().map(Code2::as_str));
+                put_text(
+                    &mut records,
+                    r.country_of_exploitation.as_ref().map(Code2::as_str),
+                );
                 put_int(&mut records, r.forced_labour);
                 put_int(&mut records, r.sexual_exploitation);
                 put_int(&mut records, r.other_exploitation);
@@ -813,7 +838,10 @@ mod tests {
         );
         assert_eq!(redact_url("postgresql://db/x"), "postgresql://db/x");
         assert_eq!(redact_url("postgres://u:p%40ss@h/x"), "postgres://u@h/x");
-        assert_eq!(redact_url("postgres://u:p/s@s@h/x?a=1"), "postgres://u@h/x?a=1");
+        assert_eq!(
+            redact_url("postgres://u:p/s@s@h/x?a=1"),
+            "postgres://u@h/x?a=1"
+        );
     }
 
     #[test]

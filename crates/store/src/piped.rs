@@ -176,7 +176,9 @@ impl<C: Send + 'static> ImportTx for Piped<'_, C> {
         self.send(msg)?;
         match self.finish_writer()? {
             Some(c) => Ok(c),
-            None => Err(StoreError::Internal("the import writer did not commit".into())),
+            None => Err(StoreError::Internal(
+                "the import writer did not commit".into(),
+            )),
         }
     }
 }

@@ -8,12 +8,12 @@ use std::sync::atomic::Ordering;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 
 use crate::batch::{Code2, Msg};
-use crate::piped::{self, WriterJob};
 use crate::migrations::{self, MIGRATIONS, SQLITE_MIGRATIONS_TABLE};
+use crate::piped::{self, WriterJob};
 use crate::{
-    build_headline, headline_sql, import_audit_detail, now, parse_severity, to_u32,
-    to_u64, AuditEntry, Contribution, ContributionMeta, Counts, Headline, ImportTx, QuarantinedRow,
-    Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION,
+    build_headline, headline_sql, import_audit_detail, now, parse_severity, to_u32, to_u64,
+    AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline, ImportTx,
+    QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -41,7 +41,7 @@ pub fn open_sqlite(path: &str) -> Result<SqliteStore> {
     // pages). Only takes effect on a new, empty database, so it must come before WAL.
     conn.execute_batch("PRAGMA page_size = 32768")
         .map_err(open_err)?;
-    // The first statement that reads the file: a non-database file fails here.
+    // Reading the file starts here: a file that is not a database fails now, with its path.
     let _mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .map_err(open_err)?;
@@ -185,54 +185,11 @@ fn contribution_from_row(r: &Row<'_>) -> rusqlite::Result<ContributionRow> {
     })
 }
 
-/// A contribution row as stored, shared by both backends.
-pub(crate) struct ContributionRow {
-    pub id: i64,
-    pub organisation: String,
-    pub file_name: String,
-    pub sha256: String,
-    pub bytes: i64,
-    pub format: String,
-    pub container: String,
-    pub sheet: Option<String>,
-    pub columns: String,
-    pub schema_version: i64,
-    pub imported_at: String,
-    pub imported_by: String,
-    pub synthetic: bool,
-    /// rows_read, rows_accepted, rows_quarantined, issues, warnings.
-    pub counts: [i64; 5],
-    pub summary: String,
-}
-
-impl ContributionRow {
-    pub fn into_contribution(self) -> Result<Contribution> {
-        let [read, accepted, quarantined, issues, warnings] = self.counts;
-        Ok(Contribution {
-            id: self.id,
-            organisation: self.organisation,
-            file_name: self.file_name,
-            sha256: self.sha256,
-            bytes: to_u64(self.bytes, "byte count")?,
-            format: self.format,
-            container: self.container,
-            sheet: self.sheet,
-            columns: serde_json::from_str(&self.columns)?,
-            schema_version: to_u32(self.schema_version, "schema version")?,
-            imported_at: self.imported_at,
-            imported_by: self.imported_by,
-            synthetic: self.synthetic,
-            rows_read: to_u64(read, "row count")?,
-            rows_accepted: to_u64(accepted, "row count")?,
-            rows_quarantined: to_u64(quarantined, "row count")?,
-            issues: to_u64(issues, "issue count")?,
-            warnings: to_u64(warnings, "warning count")?,
-            summary: serde_json::from_str(&self.summary)?,
-        })
-    }
-}
-
-fn contribution_where(conn: &Connection, cond: &str, param: &dyn rusqlite::ToSql) -> Result<Option<Contribution>> {
+fn contribution_where(
+    conn: &Connection,
+    cond: &str,
+    param: &dyn rusqlite::ToSql,
+) -> Result<Option<Contribution>> {
     let sql = format!("{CONTRIBUTION_SELECT} WHERE {cond}");
     conn.query_row(&sql, [param], contribution_from_row)
         .optional()?
@@ -247,9 +204,12 @@ fn text_at<'r>(r: &'r Row<'_>, i: usize) -> Result<&'r str> {
         .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation
-        && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+/// The UNIQUE constraint on `contribution.sha256` (the backstop against duplicate imports).
+fn is_duplicate_hash(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, Some(msg))
+        if f.code == ErrorCode::ConstraintViolation
+            && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            && msg.contains("contribution.sha256"))
 }
 
 impl Store for SqliteStore {
@@ -262,7 +222,10 @@ impl Store for SqliteStore {
     }
 
     fn schema_version(&mut self) -> Result<i64> {
-        Ok(Self::applied_versions(self.connection()?)?.last().copied().unwrap_or(0))
+        Ok(Self::applied_versions(self.connection()?)?
+            .last()
+            .copied()
+            .unwrap_or(0))
     }
 
     fn contribution_by_hash(&mut self, sha256: &str) -> Result<Option<Contribution>> {
@@ -274,11 +237,15 @@ impl Store for SqliteStore {
     }
 
     fn contributions(&mut self) -> Result<Vec<Contribution>> {
-        let mut st = self.connection()?.prepare(&format!("{CONTRIBUTION_SELECT} ORDER BY c.id"))?;
+        let mut st = self
+            .connection()?
+            .prepare(&format!("{CONTRIBUTION_SELECT} ORDER BY c.id"))?;
         let rows = st
             .query_map([], contribution_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(ContributionRow::into_contribution).collect()
+        rows.into_iter()
+            .map(ContributionRow::into_contribution)
+            .collect()
     }
 
     fn for_each_record(
@@ -286,11 +253,14 @@ impl Store for SqliteStore {
         contribution: Option<i64>,
         f: &mut dyn FnMut(StoredRecord) -> Result<()>,
     ) -> Result<u64> {
-        const COLS: &str = "SELECT id, contribution_id, source_row, schema_version, record, raw FROM case_record";
+        const COLS: &str =
+            "SELECT id, contribution_id, source_row, schema_version, record, raw FROM case_record";
         let mut st;
         let mut rows = match contribution {
             Some(c) => {
-                st = self.connection()?.prepare(&format!("{COLS} WHERE contribution_id = ?1 ORDER BY id"))?;
+                st = self
+                    .connection()?
+                    .prepare(&format!("{COLS} WHERE contribution_id = ?1 ORDER BY id"))?;
                 st.query([c])?
             }
             None => {
@@ -379,7 +349,9 @@ impl Store for SqliteStore {
     }
 
     fn audit_log(&mut self) -> Result<Vec<AuditEntry>> {
-        let mut st = self.connection()?.prepare("SELECT id, at, actor, action, detail FROM audit_log ORDER BY id")?;
+        let mut st = self
+            .connection()?
+            .prepare("SELECT id, at, actor, action, detail FROM audit_log ORDER BY id")?;
         let rows = st
             .query_map([], |r| {
                 Ok((
@@ -409,9 +381,11 @@ impl Store for SqliteStore {
     }
 
     fn counts(&mut self) -> Result<Counts> {
-        let c: [i64; 5] = self.connection()?.query_row(headline_sql::COUNTS, [], |r| {
-            Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
-        })?;
+        let c: [i64; 5] = self
+            .connection()?
+            .query_row(headline_sql::COUNTS, [], |r| {
+                Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
+            })?;
         Ok(Counts {
             records: to_u64(c[0], "count")?,
             quarantined: to_u64(c[1], "count")?,
@@ -462,7 +436,8 @@ const INSERT_RECORD: &str = "INSERT INTO case_record (contribution_id, source_ro
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 const INSERT_QUARANTINE: &str =
     "INSERT INTO quarantine (contribution_id, source_row, raw, issues) VALUES (?1, ?2, ?3, ?4)";
-const INSERT_ISSUE: &str = "INSERT INTO import_issue (contribution_id, source_row, column_name, value, \
+const INSERT_ISSUE: &str =
+    "INSERT INTO import_issue (contribution_id, source_row, column_name, value, \
     rule, hint, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /// The writer thread of an import: the whole transaction, on the store's connection.
@@ -470,7 +445,7 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let contribution_id = match start_import(&tx, &job.meta) {
         Ok(id) => id,
-        Err(e) if matches!(&e, StoreError::Sqlite(se) if is_unique_violation(se)) => {
+        Err(e) if matches!(&e, StoreError::Sqlite(se) if is_duplicate_hash(se)) => {
             drop(tx);
             let c = contribution_where(conn, "c.sha256 = ?1", &job.meta.source.sha256)?;
             return Err(match c {

@@ -11,7 +11,10 @@ fn unreachable_postgres_says_where_and_what_to_do_without_the_password() {
     };
     assert!(matches!(err, StoreError::Connect { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.starts_with("cannot connect to PostgreSQL at 127.0.0.1:1: "), "{msg}");
+    assert!(
+        msg.starts_with("cannot connect to PostgreSQL at 127.0.0.1:1: "),
+        "{msg}"
+    );
     assert!(msg.contains("refused"), "the cause is given: {msg}");
     eprintln!("{msg}");
     assert!(msg.contains("CTHUB_DATABASE_URL"), "{msg}");
@@ -26,7 +29,10 @@ fn invalid_postgres_urls_are_refused_without_the_password() {
         Err(e) => e,
     };
     let msg = err.to_string();
-    assert!(msg.contains("invalid PostgreSQL location postgresql://bob@db:notaport/x"), "{msg}");
+    assert!(
+        msg.contains("invalid PostgreSQL location postgresql://bob@db:notaport/x"),
+        "{msg}"
+    );
     assert!(!msg.contains("hunter2"), "{msg}");
     let err = match cthub_store::open("postgres://db/x?schema=Bad-Name") {
         Ok(_) => panic!("accepted a bad schema"),
@@ -44,7 +50,10 @@ fn sqlite_open_errors_name_the_file() {
         Err(e) => e,
     };
     let msg = err.to_string();
-    assert!(msg.starts_with(&format!("cannot open database {}: ", missing_dir.display())), "{msg}");
+    assert!(
+        msg.starts_with(&format!("cannot open database {}: ", missing_dir.display())),
+        "{msg}"
+    );
 
     let not_db = dir.path().join("notes.txt");
     std::fs::write(&not_db, "this is not a database, just some text that is long enough to have a header ......................................................").unwrap();

@@ -22,6 +22,7 @@ on_both_backends!(
     headline_figures_are_exact,
     records_round_trip,
     ten_thousand_rows,
+    database_errors_surface_and_the_store_recovers,
 );
 
 fn country(s: &str) -> Country {
@@ -36,7 +37,11 @@ fn source(file: &str, sha: &str) -> SourceInfo {
         format: "ctdc-kanon-2018".to_string(),
         container: "csv".to_string(),
         sheet: Some("Sheet 1".to_string()),
-        columns: vec!["gender".into(), "citizenship".into(), "yearOfRegistration".into()],
+        columns: vec![
+            "gender".into(),
+            "citizenship".into(),
+            "yearOfRegistration".into(),
+        ],
         schema_version: SCHEMA_VERSION,
     }
 }
@@ -50,7 +55,14 @@ fn meta(file: &str, sha: &str) -> ContributionMeta {
     }
 }
 
-fn issue(file: &str, row: u64, column: &str, value: &str, rule: &str, severity: Severity) -> ImportIssue {
+fn issue(
+    file: &str,
+    row: u64,
+    column: &str,
+    value: &str,
+    rule: &str,
+    severity: Severity,
+) -> ImportIssue {
     ImportIssue {
         file: file.to_string(),
         row,
@@ -89,7 +101,11 @@ fn simple_record(gender: Gender, cit: &str, year: u16) -> CaseRecord {
 }
 
 /// Import rows in one contribution, returning its id.
-fn import(store: &mut dyn Store, m: &ContributionMeta, rows: &[ImportedRow]) -> cthub_store::Contribution {
+fn import(
+    store: &mut dyn Store,
+    m: &ContributionMeta,
+    rows: &[ImportedRow],
+) -> cthub_store::Contribution {
     let mut summary = ImportSummary::default();
     let mut tx = store.begin_import(m).expect("begin import");
     for r in rows {
@@ -113,10 +129,20 @@ fn migrations_are_idempotent(fx: &Fixture) {
     }
     // Again, through the generic entry point and the location string.
     let mut s = cthub_store::open(&fx.location()).unwrap();
-    assert_eq!(s.backend(), if fx.is_postgres() { "postgres" } else { "sqlite" });
+    assert_eq!(
+        s.backend(),
+        if fx.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    );
     assert_eq!(s.schema_version().unwrap(), LATEST_VERSION);
     let log = s.audit_log().unwrap();
-    assert_eq!(log.iter().filter(|e| e.action == "migrate").count() as i64, LATEST_VERSION);
+    assert_eq!(
+        log.iter().filter(|e| e.action == "migrate").count() as i64,
+        LATEST_VERSION
+    );
     assert_eq!(s.counts().unwrap(), cthub_store::Counts::default());
     assert!(!s.location().contains("password"));
     drop(s);
@@ -129,21 +155,42 @@ fn import_commits_with_counts_and_provenance(fx: &Fixture) {
     let mut s = fx.open();
     let file = "windhoek-2019.csv";
     let mut warned = accepted(3, simple_record(Gender::Masculine, "ZA", 2019));
-    warned.issues.push(issue(file, 3, "age", "17", "consistency.majority", Severity::Warning));
+    warned.issues.push(issue(
+        file,
+        3,
+        "age",
+        "17",
+        "consistency.majority",
+        Severity::Warning,
+    ));
     let rows = vec![
         accepted(2, simple_record(Gender::Feminine, "NA", 2019)),
         warned,
         quarantined(
             4,
             vec!["x".into(), "Atlantis".into(), "2019".into()],
-            vec![issue(file, 4, "citizenship", "Atlantis", "country", Severity::Error)],
+            vec![issue(
+                file,
+                4,
+                "citizenship",
+                "Atlantis",
+                "country",
+                Severity::Error,
+            )],
         ),
         accepted(5, simple_record(Gender::Feminine, "PH", 2020)),
         quarantined(
             6,
             vec!["y".into(), "NA".into(), "20199".into()],
             vec![
-                issue(file, 6, "yearOfRegistration", "20199", "year", Severity::Error),
+                issue(
+                    file,
+                    6,
+                    "yearOfRegistration",
+                    "20199",
+                    "year",
+                    Severity::Error,
+                ),
                 issue(file, 6, "gender", "robot", "vocabulary", Severity::Error),
             ],
         ),
@@ -158,14 +205,27 @@ fn import_commits_with_counts_and_provenance(fx: &Fixture) {
     assert_eq!(c.format, "ctdc-kanon-2018");
     assert_eq!(c.container, "csv");
     assert_eq!(c.sheet.as_deref(), Some("Sheet 1"));
-    assert_eq!(c.columns, vec!["gender", "citizenship", "yearOfRegistration"]);
+    assert_eq!(
+        c.columns,
+        vec!["gender", "citizenship", "yearOfRegistration"]
+    );
     assert_eq!(c.schema_version, SCHEMA_VERSION);
     assert_eq!(c.imported_by, "analyst@example.org");
     assert!(!c.synthetic);
-    assert!(chrono::DateTime::parse_from_rfc3339(&c.imported_at).is_ok(), "{}", c.imported_at);
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(&c.imported_at).is_ok(),
+        "{}",
+        c.imported_at
+    );
     assert!(c.imported_at.ends_with('Z'));
     assert_eq!(
-        (c.rows_read, c.rows_accepted, c.rows_quarantined, c.issues, c.warnings),
+        (
+            c.rows_read,
+            c.rows_accepted,
+            c.rows_quarantined,
+            c.issues,
+            c.warnings
+        ),
         (5, 3, 2, 3, 1)
     );
     assert_eq!(c.summary["rows_read"], 5);
@@ -194,17 +254,27 @@ fn import_commits_with_counts_and_provenance(fx: &Fixture) {
     let mut m2 = meta("hotline.xlsx", "bb22");
     m2.organisation = "Polaris".into();
     m2.synthetic = true;
-    let c2 = import(s.as_mut(), &m2, &[accepted(2, simple_record(Gender::Masculine, "US", 2021))]);
+    let c2 = import(
+        s.as_mut(),
+        &m2,
+        &[accepted(2, simple_record(Gender::Masculine, "US", 2021))],
+    );
     assert!(c2.id > c.id);
     assert!(c2.synthetic);
     assert_eq!(c2.organisation, "Polaris");
     let all = s.contributions().unwrap();
-    assert_eq!(all.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c.id, c2.id]);
+    assert_eq!(
+        all.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![c.id, c2.id]
+    );
     assert_eq!(s.counts().unwrap().records, 4);
     assert_eq!(s.issues(c2.id).unwrap(), vec![]);
 
     let log = s.audit_log().unwrap();
-    let imports: Vec<_> = log[before..].iter().filter(|e| e.action == "import").collect();
+    let imports: Vec<_> = log[before..]
+        .iter()
+        .filter(|e| e.action == "import")
+        .collect();
     assert_eq!(imports.len(), 2);
     assert_eq!(imports[0].actor, "analyst@example.org");
     assert_eq!(imports[0].detail["contribution"], c.id);
@@ -228,11 +298,22 @@ fn quarantine_keeps_raw_content_and_issues(fx: &Fixture) {
         "nul\0byte".to_string(),
     ];
     let issues = vec![
-        issue(file, 7, "gen\tder", "va\\lue\nwith\r\"specials\"", "vocabulary", Severity::Error),
+        issue(
+            file,
+            7,
+            "gen\tder",
+            "va\\lue\nwith\r\"specials\"",
+            "vocabulary",
+            Severity::Error,
+        ),
         issue(file, 7, "age", "", "row.ragged", Severity::Warning),
     ];
     let q = quarantined(7, nasty.clone(), issues.clone());
-    let c = import(s.as_mut(), &meta(file, "cc33"), &[q, accepted(8, CaseRecord::new())]);
+    let c = import(
+        s.as_mut(),
+        &meta(file, "cc33"),
+        &[q, accepted(8, CaseRecord::new())],
+    );
     let rows = s.quarantine(None).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].contribution_id, c.id);
@@ -246,13 +327,21 @@ fn quarantine_keeps_raw_content_and_issues(fx: &Fixture) {
 
 fn dropped_import_rolls_back(fx: &Fixture) {
     let mut s = fx.open();
-    let kept = import(s.as_mut(), &meta("kept.csv", "keep"), &[accepted(2, CaseRecord::new())]);
+    let kept = import(
+        s.as_mut(),
+        &meta("kept.csv", "keep"),
+        &[accepted(2, CaseRecord::new())],
+    );
     let counts = s.counts().unwrap();
     let log = s.audit_log().unwrap();
     {
         let mut tx = s.begin_import(&meta("crashed.csv", "dead")).unwrap();
         for i in 0..500 {
-            tx.add(&accepted(i + 2, simple_record(Gender::Feminine, "NA", 2019))).unwrap();
+            tx.add(&accepted(
+                i + 2,
+                simple_record(Gender::Feminine, "NA", 2019),
+            ))
+            .unwrap();
         }
         tx.add(&quarantined(
             600,
@@ -271,7 +360,11 @@ fn dropped_import_rolls_back(fx: &Fixture) {
     // Also seen from a fresh connection, and the same file can be imported afterwards.
     let mut s = fx.open();
     assert_eq!(s.counts().unwrap(), counts);
-    let c = import(s.as_mut(), &meta("crashed.csv", "dead"), &[accepted(2, CaseRecord::new())]);
+    let c = import(
+        s.as_mut(),
+        &meta("crashed.csv", "dead"),
+        &[accepted(2, CaseRecord::new())],
+    );
     assert_eq!(c.rows_accepted, 1);
     assert_eq!(s.counts().unwrap().records, counts.records + 1);
 }
@@ -289,13 +382,23 @@ fn uncommitted_import_is_invisible_to_other_connections(fx: &Fixture) {
     let c = tx.commit(&ImportSummary::default()).unwrap();
     assert_eq!(c.id, cid);
     assert_eq!(reader.counts().unwrap().records, 100);
-    assert_eq!(reader.contribution_by_hash("slow").unwrap().unwrap().id, cid);
+    assert_eq!(
+        reader.contribution_by_hash("slow").unwrap().unwrap().id,
+        cid
+    );
 }
 
 fn duplicate_hash_is_already_imported(fx: &Fixture) {
     let mut s = fx.open();
-    let first = import(s.as_mut(), &meta("a.csv", "same"), &[accepted(2, CaseRecord::new())]);
-    assert_eq!(s.contribution_by_hash("same").unwrap().unwrap().id, first.id);
+    let first = import(
+        s.as_mut(),
+        &meta("a.csv", "same"),
+        &[accepted(2, CaseRecord::new())],
+    );
+    assert_eq!(
+        s.contribution_by_hash("same").unwrap().unwrap().id,
+        first.id
+    );
     let err = match s.begin_import(&meta("a-renamed.csv", "same")) {
         Ok(_) => panic!("duplicate import was accepted"),
         Err(e) => e,
@@ -311,7 +414,10 @@ fn duplicate_hash_is_already_imported(fx: &Fixture) {
         other => panic!("expected AlreadyImported, got {other:?}"),
     }
     let msg = err.to_string();
-    assert!(msg.contains("already imported") && msg.contains("a.csv"), "{msg}");
+    assert!(
+        msg.contains("already imported") && msg.contains("a.csv"),
+        "{msg}"
+    );
     // The store is still usable and unchanged.
     assert_eq!(s.counts().unwrap().contributions, 1);
     let other = import(s.as_mut(), &meta("b.csv", "other"), &[]);
@@ -321,15 +427,25 @@ fn duplicate_hash_is_already_imported(fx: &Fixture) {
 
 fn audit_log_is_append_only(fx: &Fixture) {
     let mut s = fx.open();
-    import(s.as_mut(), &meta("a.csv", "a"), &[accepted(2, CaseRecord::new())]);
-    s.record_audit("operator", "release", serde_json::json!({"release": 1, "k": 11}))
-        .unwrap();
+    import(
+        s.as_mut(),
+        &meta("a.csv", "a"),
+        &[accepted(2, CaseRecord::new())],
+    );
+    s.record_audit(
+        "operator",
+        "release",
+        serde_json::json!({"release": 1, "k": 11}),
+    )
+    .unwrap();
     let log = s.audit_log().unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     let mut expected = vec!["migrate"; LATEST_VERSION as usize];
     expected.extend(["import", "release"]);
     assert_eq!(actions, expected);
-    assert!(log.windows(2).all(|w| w[0].id < w[1].id && w[0].at <= w[1].at));
+    assert!(log
+        .windows(2)
+        .all(|w| w[0].id < w[1].id && w[0].at <= w[1].at));
     let last = log.last().unwrap();
     assert_eq!(last.actor, "operator");
     assert_eq!(last.detail, serde_json::json!({"release": 1, "k": 11}));
@@ -404,7 +520,10 @@ fn headline_figures_are_exact(fx: &Fixture) {
     r6.victim.exploitation.insert(E::SexualExploitation, true);
 
     let mut r7 = simple_record(Gender::Feminine, "NA", 2020);
-    r7.victim.registration = Some(YearSpan { from: 2020, to: 2022 });
+    r7.victim.registration = Some(YearSpan {
+        from: 2020,
+        to: 2022,
+    });
     r7.victim.country_of_exploitation = Some(country("ZA"));
 
     import(
@@ -416,7 +535,11 @@ fn headline_figures_are_exact(fx: &Fixture) {
             accepted(4, r3),
             accepted(5, r4),
             accepted(6, r5),
-            quarantined(7, vec!["?".into()], vec![issue("real.csv", 7, "c", "v", "r", Severity::Error)]),
+            quarantined(
+                7,
+                vec!["?".into()],
+                vec![issue("real.csv", 7, "c", "v", "r", Severity::Error)],
+            ),
         ],
     );
     let mut m = meta("synthetic.csv", "synth");
@@ -472,11 +595,21 @@ fn full_record(i: u64) -> CaseRecord {
     r.person.number_of_children = Some(2);
     r.victim.registration = Some(YearSpan::year(2019));
     r.victim.data_source = Some(DataSource::CaseManagement);
-    r.victim.exploitation.insert(ExploitationType::ForcedLabour, true);
-    r.victim.exploitation.insert(ExploitationType::SexualExploitation, false);
-    r.victim.means_of_control.insert(MeansOfControl::DebtBondage, true);
-    r.victim.means_of_control.insert(MeansOfControl::WithholdsDocuments, false);
-    r.victim.industries.insert(IsicSection::A_AgricultureForestryAndFishing, true);
+    r.victim
+        .exploitation
+        .insert(ExploitationType::ForcedLabour, true);
+    r.victim
+        .exploitation
+        .insert(ExploitationType::SexualExploitation, false);
+    r.victim
+        .means_of_control
+        .insert(MeansOfControl::DebtBondage, true);
+    r.victim
+        .means_of_control
+        .insert(MeansOfControl::WithholdsDocuments, false);
+    r.victim
+        .industries
+        .insert(IsicSection::A_AgricultureForestryAndFishing, true);
     r.victim.country_of_exploitation = Some(country("ZA"));
     r.victim.recruiter_relationship_text = Some("line1\nline2 \\ back".into());
     r.perpetrators.push(PerpetratorContext {
@@ -507,7 +640,8 @@ fn full_record(i: u64) -> CaseRecord {
         given: Some(true),
         manage_personal_data: None,
     });
-    r.extra.insert("unmapped col".into(), "kept ✓ verbatim\r\n".into());
+    r.extra
+        .insert("unmapped col".into(), "kept ✓ verbatim\r\n".into());
     r
 }
 
@@ -574,7 +708,11 @@ fn records_round_trip(fx: &Fixture) {
 fn ten_thousand_rows(fx: &Fixture) {
     let mut s = fx.open();
     let n: u64 = 10_000;
-    let genders = [Gender::Feminine, Gender::Masculine, Gender::TransgenderFeminine];
+    let genders = [
+        Gender::Feminine,
+        Gender::Masculine,
+        Gender::TransgenderFeminine,
+    ];
     let cits = ["NA", "ZA", "PH", "UA", "MD"];
     let mut summary = ImportSummary::default();
     let m = meta("big.csv", "big");
@@ -584,7 +722,14 @@ fn ten_thousand_rows(fx: &Fixture) {
             quarantined(
                 i + 2,
                 vec![format!("bad {i}")],
-                vec![issue("big.csv", i + 2, "year", "x", "year", Severity::Error)],
+                vec![issue(
+                    "big.csv",
+                    i + 2,
+                    "year",
+                    "x",
+                    "year",
+                    Severity::Error,
+                )],
             )
         } else {
             let mut r = simple_record(
@@ -593,7 +738,9 @@ fn ten_thousand_rows(fx: &Fixture) {
                 2010 + (i % 10) as u16,
             );
             r.victim.country_of_exploitation = Some(country(cits[((i / 5) % 5) as usize]));
-            r.victim.exploitation.insert(ExploitationType::ForcedLabour, i % 2 == 0);
+            r.victim
+                .exploitation
+                .insert(ExploitationType::ForcedLabour, i % 2 == 0);
             accepted(i + 2, r)
         };
         summary.add_row(&row);
@@ -603,7 +750,10 @@ fn ten_thousand_rows(fx: &Fixture) {
     assert_eq!((c.rows_accepted, c.rows_quarantined), (9_900, 100));
     assert_eq!(c.summary["rows_accepted"], 9_900);
     let counts = s.counts().unwrap();
-    assert_eq!((counts.records, counts.quarantined, counts.issues), (9_900, 100, 100));
+    assert_eq!(
+        (counts.records, counts.quarantined, counts.issues),
+        (9_900, 100, 100)
+    );
     let mut last_row = 0;
     let streamed = s
         .for_each_record(Some(c.id), &mut |r| {
@@ -618,5 +768,71 @@ fn ten_thousand_rows(fx: &Fixture) {
     assert_eq!(h.years, Some((2010, 2019)));
     assert_eq!(h.by_year.iter().map(|(_, n)| n).sum::<u64>(), 9_900);
     assert_eq!(h.top_flows.len(), 10);
-    assert_eq!(h.exploitation[0].1, (0..n).filter(|i| i % 100 != 99 && i % 2 == 0).count() as u64);
+    assert_eq!(
+        h.exploitation[0].1,
+        (0..n).filter(|i| i % 100 != 99 && i % 2 == 0).count() as u64
+    );
+}
+
+fn database_errors_surface_and_the_store_recovers(fx: &Fixture) {
+    // A trigger (test-only) makes the database refuse one row in the middle of an import.
+    fx.open(); // creates the schema
+    if fx.is_postgres() {
+        fx.raw_exec(
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.source_row = 5000 THEN RAISE EXCEPTION 'boom at row 5000'; END IF; RETURN NEW; END $$",
+        )
+        .unwrap();
+        fx.raw_exec(
+            "CREATE TRIGGER boom BEFORE INSERT ON case_record FOR EACH ROW EXECUTE FUNCTION boom()",
+        )
+        .unwrap();
+    } else {
+        fx.raw_exec(
+            "CREATE TRIGGER boom BEFORE INSERT ON case_record WHEN NEW.source_row = 5000 \
+             BEGIN SELECT RAISE(ABORT, 'boom at row 5000'); END",
+        )
+        .unwrap();
+    }
+    let mut s = fx.open();
+    let log = s.audit_log().unwrap();
+    let mut tx = s.begin_import(&meta("boom.csv", "boom")).unwrap();
+    let mut failure = None;
+    for i in 0..20_000 {
+        if let Err(e) = tx.add(&accepted(i + 2, CaseRecord::new())) {
+            failure = Some(e);
+            break;
+        }
+    }
+    let err = match failure {
+        Some(e) => {
+            // Once failed, the import stays failed.
+            let again = tx.add(&accepted(1, CaseRecord::new())).unwrap_err();
+            assert!(matches!(again, StoreError::ImportAborted(_)), "{again:?}");
+            assert!(again.to_string().contains("boom at row 5000"), "{again}");
+            let at_commit = tx.commit(&ImportSummary::default()).unwrap_err();
+            assert!(
+                matches!(at_commit, StoreError::ImportAborted(_)),
+                "{at_commit:?}"
+            );
+            e
+        }
+        None => tx.commit(&ImportSummary::default()).unwrap_err(),
+    };
+    assert!(err.to_string().contains("boom at row 5000"), "{err}");
+    // Nothing was stored and the store works on.
+    assert_eq!(s.contribution_by_hash("boom").unwrap(), None);
+    assert_eq!(s.counts().unwrap(), cthub_store::Counts::default());
+    assert_eq!(s.audit_log().unwrap(), log);
+    fx.raw_exec(if fx.is_postgres() {
+        "DROP TRIGGER boom ON case_record"
+    } else {
+        "DROP TRIGGER boom"
+    })
+    .unwrap();
+    let rows: Vec<ImportedRow> = (0..6000)
+        .map(|i| accepted(i + 2, CaseRecord::new()))
+        .collect();
+    let c = import(s.as_mut(), &meta("boom.csv", "boom"), &rows);
+    assert_eq!(c.rows_accepted, 6000);
 }

@@ -22,7 +22,9 @@ pub fn pg_url() -> String {
 }
 
 fn pg_config(url: &str) -> postgres::Config {
-    let mut c: postgres::Config = url.parse().expect("CTHUB_TEST_DATABASE_URL is not a valid URL");
+    let mut c: postgres::Config = url
+        .parse()
+        .expect("CTHUB_TEST_DATABASE_URL is not a valid URL");
     c.connect_timeout(Duration::from_secs(5));
     c
 }
