@@ -29,7 +29,7 @@ if psql "$PG" -qc 'select 1' >/dev/null 2>&1; then
   SCHEMA="bench_$$"
   psql "$PG" -qc "create schema $SCHEMA" >/dev/null
   measure postgres "$PG?schema=$SCHEMA"
-  psql "$PG" -qc "drop schema $SCHEMA cascade" >/dev/null
+  psql "$PG" -qc "drop schema $SCHEMA cascade" >/dev/null 2>&1
 else
   echo "postgres: not reachable at $PG; skipped"
 fi

@@ -76,12 +76,19 @@ enum Sink {
 }
 
 impl Sink {
-    fn open(path: &PathBuf, to: Container, header: &[String]) -> anyhow::Result<Sink> {
+    fn open(
+        path: &PathBuf,
+        to: Container,
+        header: &[String],
+        delimiter: u8,
+    ) -> anyhow::Result<Sink> {
         let f = std::fs::File::create(path)
             .with_context(|| format!("cannot create {}", path.display()))?;
         Ok(match to {
             Container::Csv => {
-                let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(delimiter)
+                    .from_writer(std::io::BufWriter::new(f));
                 w.write_record(header)?;
                 Sink::Csv(w)
             }
@@ -204,7 +211,12 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
             let mut quarantined = store.quarantine(Some(id))?;
             quarantined.sort_by_key(|q| q.source_row);
             let mut q = quarantined.into_iter().peekable();
-            let mut sink = Sink::open(&a.out, to, &contribution.columns)?;
+            let delimiter = if contribution.container == "tsv" {
+                b'\t'
+            } else {
+                b','
+            };
+            let mut sink = Sink::open(&a.out, to, &contribution.columns, delimiter)?;
             store.for_each_record(Some(id), &mut |r| {
                 while q.peek().is_some_and(|x| x.source_row < r.source_row) {
                     let x = q.next().expect("peeked");
@@ -226,7 +238,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
             sink.finish()?;
         }
         Layout::Json => {
-            let mut sink = Sink::open(&a.out, to, &[])?;
+            let mut sink = Sink::open(&a.out, to, &[], b',')?;
             let Sink::Jsonl(w) = &mut sink else {
                 unreachable!()
             };
@@ -251,7 +263,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<u8> {
         layout => {
             let schema = schema_of(layout).expect("CTDC layouts");
             let header: Vec<String> = schema.columns().iter().map(|s| s.to_string()).collect();
-            let mut sink = Sink::open(&a.out, to, &header)?;
+            let mut sink = Sink::open(&a.out, to, &header, schema.delimiter())?;
             store.for_each_record(a.contribution, &mut |r| {
                 let row = crosswalk::to_row(schema, &r.record);
                 sink.row(&row).map_err(|e| {

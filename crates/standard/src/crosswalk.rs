@@ -264,8 +264,8 @@ pub fn is_missing(schema: CtdcSchema, target: &Target, value: &str) -> bool {
         CtdcSchema::Kanon2018 | CtdcSchema::Synthetic2021 => {
             v == "-99"
                 || v.eq_ignore_ascii_case("unknown")
-                || (v == "00"
-                    && matches!(target, Target::Citizenship | Target::CountryOfExploitation))
+                // `00` is the unknown country; a spreadsheet that stored it as a number shows `0`
+                || ((v == "00" || v == "0") && is_country(target))
         }
         _ => v.eq_ignore_ascii_case("NULL") || v.eq_ignore_ascii_case("NA") && !is_country(target),
     }
