@@ -2,7 +2,7 @@
 //!
 //! Multi-select picklists and CTDC flag families are stored per record, millions of times; a
 //! pair of `u64` masks makes them allocation-free. They serialise as a JSON object
-//! `{"DebtBondage": true, "PhysicalAbuse": false}` in picklist order.
+//! `{"yes": ["DebtBondage"], "no": ["PhysicalAbuse"]}` in picklist order.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -144,11 +144,29 @@ impl<T: Vocab + fmt::Debug> fmt::Debug for Flags<T> {
     }
 }
 
+/// Serialised compactly as `{"yes": [...], "no": [...]}` (either list omitted when empty);
+/// a plain map `{"DebtBondage": true}` is accepted on input too.
 impl<T: Vocab> Serialize for Flags<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.len()))?;
-        for (k, v) in self.iter() {
-            m.serialize_entry(k.code(), v)?;
+        struct Codes<'a, T>(&'a Flags<T>, bool);
+        impl<T: Vocab> Serialize for Codes<'_, T> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(
+                    self.0
+                        .iter()
+                        .filter(|(_, &v)| v == self.1)
+                        .map(|(k, _)| k.code()),
+                )
+            }
+        }
+        let yes = (self.known & self.yes) != 0;
+        let no = (self.known & !self.yes) != 0;
+        let mut m = s.serialize_map(Some(usize::from(yes) + usize::from(no)))?;
+        if yes {
+            m.serialize_entry("yes", &Codes(self, true))?;
+        }
+        if no {
+            m.serialize_entry("no", &Codes(self, false))?;
         }
         m.end()
     }
@@ -156,19 +174,46 @@ impl<T: Vocab> Serialize for Flags<T> {
 
 impl<'de, T: Vocab> Deserialize<'de> for Flags<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Entry {
+            List(Vec<String>),
+            One(bool),
+        }
         struct V<T>(PhantomData<T>);
         impl<'de, T: Vocab> Visitor<'de> for V<T> {
             type Value = Flags<T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "a map of {} values to booleans", T::LIST)
+                write!(f, "{{\"yes\": [...], \"no\": [...]}} of {} values", T::LIST)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
                 let mut out = Flags::new();
-                while let Some((k, v)) = a.next_entry::<String, bool>()? {
-                    let key = T::parse(&k).ok_or_else(|| {
+                let parse = |k: &str| {
+                    T::parse(k).ok_or_else(|| {
                         serde::de::Error::custom(format!("{k:?} is not a value of {}", T::LIST))
-                    })?;
-                    out.insert(key, v);
+                    })
+                };
+                while let Some((k, v)) = a.next_entry::<String, Entry>()? {
+                    match (k.as_str(), v) {
+                        ("yes", Entry::List(l)) => {
+                            for c in l {
+                                out.insert(parse(&c)?, true);
+                            }
+                        }
+                        ("no", Entry::List(l)) => {
+                            for c in l {
+                                out.insert(parse(&c)?, false);
+                            }
+                        }
+                        (code, Entry::One(b)) => {
+                            out.insert(parse(code)?, b);
+                        }
+                        (other, Entry::List(_)) => {
+                            return Err(serde::de::Error::custom(format!(
+                                "unexpected list under {other:?}"
+                            )))
+                        }
+                    }
                 }
                 Ok(out)
             }
@@ -193,10 +238,19 @@ mod tests {
         assert_eq!(f.get(&MeansOfControl::PhysicalAbuse), Some(&false));
         assert_eq!(f.get(&MeansOfControl::Other), None);
         let j = serde_json::to_string(&f).unwrap();
-        assert_eq!(j, r#"{"DebtBondage":true,"PhysicalAbuse":false}"#);
+        assert_eq!(j, r#"{"yes":["DebtBondage"],"no":["PhysicalAbuse"]}"#);
         assert_eq!(
             serde_json::from_str::<Flags<MeansOfControl>>(&j).unwrap(),
             f
+        );
+        let map = r#"{"DebtBondage":true,"PhysicalAbuse":false}"#;
+        assert_eq!(
+            serde_json::from_str::<Flags<MeansOfControl>>(map).unwrap(),
+            f
+        );
+        assert_eq!(
+            serde_json::to_string(&Flags::<MeansOfControl>::new()).unwrap(),
+            "{}"
         );
         f.merge(MeansOfControl::PhysicalAbuse, true);
         f.merge(MeansOfControl::PhysicalAbuse, false);
