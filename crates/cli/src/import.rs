@@ -83,6 +83,39 @@ pub struct FileOutcome {
     pub rows_per_second: Option<f64>,
 }
 
+impl FileOutcome {
+    /// A file that could not be processed at all.
+    fn failed(file: &Path, error: String) -> FileOutcome {
+        FileOutcome {
+            file: file.display().to_string(),
+            status: "error",
+            contribution_id: None,
+            format: None,
+            sha256: None,
+            summary: None,
+            first_issues: Vec::new(),
+            error: Some(error),
+            seconds: 0.0,
+            rows_per_second: None,
+        }
+    }
+}
+
+/// Keeps the first issues for the summary and writes every issue to the report.
+fn note_issue(
+    i: &ImportIssue,
+    first: &mut Vec<ImportIssue>,
+    report: &mut Option<ReportWriter>,
+) -> anyhow::Result<()> {
+    if first.len() < 20 {
+        first.push(i.clone());
+    }
+    if let Some(r) = report.as_mut() {
+        r.write(i)?;
+    }
+    Ok(())
+}
+
 fn progress(p: &Prepared, file: &str, quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
@@ -186,7 +219,9 @@ pub fn import_one(
 ) -> anyhow::Result<FileOutcome> {
     let started = Instant::now();
     let file = path.display().to_string();
-    let (sha, _) = cthub_ingest::hash_file(path)?;
+    // `prepare` hashes the file once; the hash decides whether it is already in the store.
+    let mut prepared = cthub_ingest::prepare(path, opts)?;
+    let sha = prepared.info.sha256.clone();
     if let Some(c) = store.contribution_by_hash(&sha)? {
         return Ok(FileOutcome {
             file,
@@ -201,7 +236,6 @@ pub fn import_one(
             rows_per_second: None,
         });
     }
-    let mut prepared = cthub_ingest::prepare(path, opts)?;
     let meta = ContributionMeta {
         organisation: who.org.to_string(),
         imported_by: who.by.to_string(),
@@ -239,12 +273,7 @@ pub fn import_one(
             for row in &batch {
                 tx.add(row)?;
                 for i in &row.issues {
-                    if first_issues.len() < 20 {
-                        first_issues.push(i.clone());
-                    }
-                    if let Some(r) = report.as_mut() {
-                        r.write(i)?;
-                    }
+                    note_issue(i, &mut first_issues, report)?;
                 }
             }
             written += batch.len() as u64;
@@ -383,18 +412,7 @@ pub fn run_import(a: ImportArgs) -> anyhow::Result<u8> {
                 if !a.json {
                     eprintln!("error: {msg}");
                 }
-                outcomes.push(FileOutcome {
-                    file: f.display().to_string(),
-                    status: "error",
-                    contribution_id: None,
-                    format: None,
-                    sha256: None,
-                    summary: None,
-                    first_issues: Vec::new(),
-                    error: Some(msg),
-                    seconds: 0.0,
-                    rows_per_second: None,
-                });
+                outcomes.push(FileOutcome::failed(f, msg));
             }
         }
     }
@@ -423,13 +441,8 @@ pub fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
             let mut p = cthub_ingest::prepare(f, &opts)?;
             let mut first = Vec::new();
             while let Some(row) = p.next_row()? {
-                for i in row.issues {
-                    if let Some(r) = report.as_mut() {
-                        r.write(&i)?;
-                    }
-                    if first.len() < 20 {
-                        first.push(i);
-                    }
+                for i in &row.issues {
+                    note_issue(i, &mut first, &mut report)?;
                 }
             }
             let format = p.info.format.clone();
@@ -455,18 +468,7 @@ pub fn run_validate(a: ValidateArgs) -> anyhow::Result<u8> {
         })();
         let o = res.unwrap_or_else(|e| {
             code = exit::ERROR;
-            FileOutcome {
-                file: f.display().to_string(),
-                status: "error",
-                contribution_id: None,
-                format: None,
-                sha256: None,
-                summary: None,
-                first_issues: Vec::new(),
-                error: Some(format!("{e:#}")),
-                seconds: 0.0,
-                rows_per_second: None,
-            }
+            FileOutcome::failed(f, format!("{e:#}"))
         });
         if o.summary.as_ref().is_some_and(|s| s.rows_quarantined > 0) {
             code = code.max(exit::REJECTED_ROWS);

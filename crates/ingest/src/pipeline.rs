@@ -139,7 +139,7 @@ pub fn detect(headers: &[String]) -> Option<Format> {
     let known_share = |s: CtdcSchema| {
         let known = headers
             .iter()
-            .filter(|h| crosswalk::column(s, &canonical_ctdc_name(s, h)).is_some())
+            .filter(|h| crosswalk::column(s, h).is_some())
             .count();
         known as f64 / headers.len().max(1) as f64
     };
@@ -185,13 +185,10 @@ pub fn detect(headers: &[String]) -> Option<Format> {
     None
 }
 
-/// Header names compare case-insensitively (the 2018 dictionary writes `MajorityEntry`, files `majorityEntry`).
+/// The published spelling of a CTDC header, or the header itself when the schema lacks it.
 fn canonical_ctdc_name(s: CtdcSchema, h: &str) -> String {
-    s.columns()
-        .iter()
-        .chain(["meansWithholdDocuments"].iter())
-        .find(|c| c.eq_ignore_ascii_case(h.trim()))
-        .map(|c| c.to_string())
+    crosswalk::published_name(s, h)
+        .map(str::to_string)
         .unwrap_or_else(|| h.trim().to_string())
 }
 

@@ -20,6 +20,8 @@
 //! | VP → model | regions, not countries; perpetrator facts are aggregated over all perpetrators (`;` lists) |
 //! | model → HTCDS | `Transgender` (no direction) has no HTCDS value; CTDC recruiter relations map to `Familial`/`Acquainted`, `Other`/`Unknown` do not map |
 
+use std::sync::OnceLock;
+
 use crate::ctdc::CtdcSchema;
 use crate::field::{self, Group, Target};
 use crate::model::CaseRecord;
@@ -73,6 +75,10 @@ const GENDER_2024: &[(&str, &str)] = &[
     ("NonConforming", "NonConforming"),
     ("Female", "Feminine"),
     ("Male", "Masculine"),
+];
+const DATA_SOURCE: &[(&str, &str)] = &[
+    ("Case Management", "CaseManagement"),
+    ("Hotline", "Hotline"),
 ];
 const REGIONS_VP: &[(&str, &str)] = &[("Americas/Oceania", "AmericasOceania")];
 const GENDER_VP: &[(&str, &str)] = &[("Female", "Feminine"), ("Male", "Masculine")];
@@ -159,24 +165,33 @@ const EXPLOIT_FLAGS: &[(&str, &str)] = &[
     ("isSlaveryAndPractices", "Servitude"),
 ];
 
-/// The column spec for one published column name of `schema`, if the schema knows it.
-pub fn column(schema: CtdcSchema, name: &str) -> Option<CtdcColumn> {
-    use CtdcSchema::*;
-    let static_name: &'static str = schema
+/// The published spelling of a header in `schema`: column names compare case-insensitively
+/// (the 2018 dictionary writes `MajorityEntry`, the files `majorityEntry`), and the 2024
+/// codebook's alternative spelling `meansWithholdDocuments` is accepted.
+pub fn published_name(schema: CtdcSchema, header: &str) -> Option<&'static str> {
+    let h = header.trim();
+    let alias: &[&'static str] = if schema == CtdcSchema::Synthetic2024 {
+        &["meansWithholdDocuments"]
+    } else {
+        &[]
+    };
+    schema
         .columns()
         .iter()
+        .chain(alias)
         .copied()
-        .chain(if schema == Synthetic2024 {
-            Some("meansWithholdDocuments")
-        } else {
-            None
-        })
-        .find(|c| *c == name)?;
+        .find(|c| c.eq_ignore_ascii_case(h))
+}
+
+/// The column spec for one column name of `schema`, if the schema knows it.
+pub fn column(schema: CtdcSchema, name: &str) -> Option<CtdcColumn> {
+    use CtdcSchema::*;
+    let static_name = published_name(schema, name)?;
     let n = static_name;
     let c = match (schema, n) {
         (VictimPerpetrator, "yearRegister") => col(n, Target::Registration),
         (_, "yearOfRegistration") => col(n, Target::Registration),
-        (_, "Datasource") => col(n, Target::DataSource),
+        (_, "Datasource") => recoded(n, Target::DataSource, DATA_SOURCE),
         (Synthetic2024, "gender") => recoded(n, Target::Gender, GENDER_2024),
         (VictimPerpetrator, "gender") => recoded(n, Target::Gender, GENDER_VP),
         (_, "gender") => recoded(n, Target::Gender, GENDER_KANON),
@@ -229,15 +244,28 @@ pub fn column(schema: CtdcSchema, name: &str) -> Option<CtdcColumn> {
     Some(c)
 }
 
-/// All columns of a schema in published order.
-pub fn columns(schema: CtdcSchema) -> Vec<CtdcColumn> {
-    schema
-        .columns()
+/// All columns of a schema in published order (built once per schema).
+pub fn columns(schema: CtdcSchema) -> &'static [CtdcColumn] {
+    static CACHE: [OnceLock<Vec<CtdcColumn>>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
+    let slot = CtdcSchema::ALL
         .iter()
-        .map(|c| {
-            column(schema, c).unwrap_or_else(|| panic!("{} lacks a spec for {c}", schema.name()))
-        })
-        .collect()
+        .position(|s| *s == schema)
+        .expect("every schema is in ALL");
+    CACHE[slot].get_or_init(|| {
+        schema
+            .columns()
+            .iter()
+            .map(|c| {
+                column(schema, c)
+                    .unwrap_or_else(|| panic!("{} lacks a spec for {c}", schema.name()))
+            })
+            .collect()
+    })
 }
 
 pub fn missing_style(schema: CtdcSchema) -> MissingStyle {
@@ -304,11 +332,10 @@ pub fn complete_flag_families(schema: CtdcSchema, header: &[CtdcColumn], rec: &m
         });
         if any_yes {
             for c in header {
-                if let Target::Flag(gg, code) = c.target {
-                    if gg == g && field::get(rec, &c.target).is_empty() {
-                        let _ = field::apply(rec, &c.target, c.column, "0", &Default::default());
-                        let _ = code;
-                    }
+                if matches!(c.target, Target::Flag(gg, _) if gg == g)
+                    && field::get(rec, &c.target).is_empty()
+                {
+                    let _ = field::apply(rec, &c.target, c.column, "0", &Default::default());
                 }
             }
         }
@@ -361,13 +388,9 @@ pub fn to_row(schema: CtdcSchema, rec: &CaseRecord) -> Vec<String> {
         MissingStyle::Empty => "",
     };
     let style = flag_style(schema);
-    schema
-        .columns()
+    columns(schema)
         .iter()
-        .map(|name| {
-            let c = column(schema, name).expect("schema columns have specs");
-            encode(schema, &c, rec, marker, style)
-        })
+        .map(|c| encode(schema, c, rec, marker, style))
         .collect()
 }
 
@@ -502,11 +525,6 @@ fn encode(
         (t, _) => {
             let v = field::get(rec, t);
             match v.first() {
-                Some(x) if c.values.is_empty() && matches!(t, Target::DataSource) => {
-                    DataSource::parse(x)
-                        .map(|d| d.label().to_string())
-                        .unwrap_or_else(|| x.clone())
-                }
                 Some(x)
                     if matches!(
                         t,
@@ -552,16 +570,9 @@ fn concatenated(schema: CtdcSchema, name: &str, rec: &CaseRecord) -> Option<Stri
     };
     let mut any_known = false;
     let mut parts = Vec::new();
-    for c in schema.columns() {
-        if !c.starts_with(prefix)
-            || c.ends_with("Concatenated")
-            || *c == "isSexAndLabour"
-            || *c == "isAbduction"
-        {
-            continue;
-        }
-        let spec = column(schema, c)?;
-        if !matches!(spec.target, Target::Flag(..)) {
+    for spec in columns(schema) {
+        let c = spec.column;
+        if !c.starts_with(prefix) || !matches!(spec.target, Target::Flag(..)) {
             continue;
         }
         match field::get(rec, &spec.target).first().map(String::as_str) {
