@@ -248,26 +248,29 @@ pub fn import_one(
     let mut tx = store.begin_import(&meta)?;
     let (sender, receiver) = crossbeam_channel::bounded::<Vec<ImportedRow>>(8);
     let summary = std::thread::scope(|scope| -> anyhow::Result<ImportSummary> {
-        let worker = scope.spawn(
-            move || -> Result<(Prepared, u64), cthub_ingest::IngestError> {
-                let mut batch = Vec::with_capacity(BATCH);
-                let mut n = 0u64;
-                while let Some(row) = prepared.next_row()? {
-                    batch.push(row);
-                    n += 1;
-                    if batch.len() == BATCH {
-                        let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                        if sender.send(b).is_err() {
-                            break;
+        let worker = std::thread::Builder::new()
+            .name("cthub-parse".into())
+            .spawn_scoped(
+                scope,
+                move || -> Result<(Prepared, u64), cthub_ingest::IngestError> {
+                    let mut batch = Vec::with_capacity(BATCH);
+                    let mut n = 0u64;
+                    while let Some(row) = prepared.next_row()? {
+                        batch.push(row);
+                        n += 1;
+                        if batch.len() == BATCH {
+                            let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                            if sender.send(b).is_err() {
+                                break;
+                            }
                         }
                     }
-                }
-                if !batch.is_empty() {
-                    let _ = sender.send(batch);
-                }
-                Ok((prepared, n))
-            },
-        );
+                    if !batch.is_empty() {
+                        let _ = sender.send(batch);
+                    }
+                    Ok((prepared, n))
+                },
+            )?;
         let mut written = 0u64;
         for batch in receiver.iter() {
             for row in &batch {

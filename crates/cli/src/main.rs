@@ -10,6 +10,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+/// mimalloc: an import allocates and frees tens of millions of small strings across threads
+/// (cells are parsed on one thread, freed on another), where it is several times faster than
+/// the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes, stable for scripts.
 pub mod exit {
     /// Everything worked.

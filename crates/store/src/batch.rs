@@ -34,7 +34,8 @@ impl Code2 {
     }
 }
 
-/// One accepted record: the indexed columns and where its JSON is in [`Batch::text`].
+/// One accepted record's narrow row (its JSON and source cells are lines of
+/// [`Batch::record_jsonl`] and [`Batch::raw_jsonl`]).
 #[derive(Debug, Clone)]
 pub(crate) struct RecordRow {
     pub source_row: i64,
@@ -50,8 +51,6 @@ pub(crate) struct RecordRow {
     pub forced_labour: Option<i64>,
     pub sexual_exploitation: Option<i64>,
     pub other_exploitation: Option<i64>,
-    pub record: Range<usize>,
-    pub raw: Range<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,10 +70,16 @@ pub(crate) struct IssueRow {
     pub severity: &'static str,
 }
 
-/// Rows of all three tables, in the order they were added (per table).
+/// Rows of all three tables, in the order they were added (per table). The accepted records
+/// of a batch become one record segment.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
+    /// Text of quarantined rows and issues.
     pub text: Vec<u8>,
+    /// One JSON line per accepted record.
+    pub record_jsonl: Vec<u8>,
+    /// One JSON line (array of source cells) per accepted record.
+    pub raw_jsonl: Vec<u8>,
     pub records: Vec<RecordRow>,
     pub quarantine: Vec<QuarantineRow>,
     pub issues: Vec<IssueRow>,
@@ -93,7 +98,9 @@ pub(crate) enum Msg {
 impl Batch {
     pub fn new() -> Batch {
         Batch {
-            text: Vec::with_capacity(MAX_BYTES + (64 << 10)),
+            text: Vec::new(),
+            record_jsonl: Vec::with_capacity(MAX_BYTES + (64 << 10)),
+            raw_jsonl: Vec::with_capacity(MAX_BYTES / 2),
             records: Vec::with_capacity(MAX_ROWS),
             quarantine: Vec::new(),
             issues: Vec::new(),
@@ -106,7 +113,7 @@ impl Batch {
 
     pub fn is_full(&self) -> bool {
         self.records.len() + self.quarantine.len() + self.issues.len() >= MAX_ROWS
-            || self.text.len() >= MAX_BYTES
+            || self.text.len() + self.record_jsonl.len() + self.raw_jsonl.len() >= MAX_BYTES
     }
 
     /// Text of a span (always UTF-8: it was written from `&str` or by serde_json).
@@ -130,11 +137,13 @@ impl Batch {
     /// Serialise one row (the record's JSON exactly once).
     pub fn push(&mut self, row: &ImportedRow) -> Result<()> {
         let source_row = to_i64(row.source_row, "source row")?;
-        let raw = self.json(&row.raw)?;
         match &row.record {
             Some(rec) => {
                 let f = Facts::of(rec);
-                let record = self.json(rec)?;
+                serde_json::to_writer(&mut self.record_jsonl, rec)?;
+                self.record_jsonl.push(b'\n');
+                serde_json::to_writer(&mut self.raw_jsonl, &row.raw)?;
+                self.raw_jsonl.push(b'\n');
                 self.records.push(RecordRow {
                     source_row,
                     schema_version: i64::from(rec.schema_version),
@@ -152,11 +161,10 @@ impl Batch {
                     forced_labour: f.forced_labour,
                     sexual_exploitation: f.sexual_exploitation,
                     other_exploitation: f.other_exploitation,
-                    record,
-                    raw,
                 });
             }
             None => {
+                let raw = self.json(&row.raw)?;
                 let issues = self.json(&row.issues)?;
                 self.quarantine.push(QuarantineRow {
                     source_row,

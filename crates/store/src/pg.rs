@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use crate::batch::{Code2, Msg};
 use crate::migrations::{self, MIGRATIONS, PG_MIGRATIONS_TABLE};
 use crate::piped::{self, WriterJob};
+use crate::segment;
 use crate::{
     build_headline, headline_sql, import_audit_detail, now, parse_severity, to_i64, to_u32, to_u64,
     AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline, ImportTx,
@@ -408,42 +409,68 @@ impl Store for PgStore {
         contribution: Option<i64>,
         f: &mut dyn FnMut(StoredRecord) -> Result<()>,
     ) -> Result<u64> {
-        const COLS: &str =
-            "SELECT id, contribution_id, source_row, schema_version, record, raw FROM case_record";
-        const BATCH: i32 = 2000;
+        const ROWS: &str = "SELECT id, source_row, schema_version FROM case_record \
+            WHERE contribution_id = $1 ORDER BY id";
+        const SEGMENTS: &str =
+            "SELECT records, encoding, record_data, raw_data FROM record_segment \
+            WHERE contribution_id = $1 ORDER BY seq";
+        const ROW_BATCH: i32 = 4096;
+        const SEGMENT_BATCH: i32 = 8;
         let mut tx = self
             .client()?
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        // A portal fetched in batches keeps memory bounded however many records there are.
-        let portal = match contribution {
-            Some(c) => tx.bind(
-                &format!("{COLS} WHERE contribution_id = $1 ORDER BY id"),
-                &[&c],
-            )?,
-            None => tx.bind(&format!("{COLS} ORDER BY id"), &[])?,
+        let ids: Vec<i64> = match contribution {
+            Some(c) => vec![c],
+            None => tx
+                .query("SELECT id FROM contribution ORDER BY id", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
         };
         let mut n = 0;
-        loop {
-            let rows = tx.query_portal(&portal, BATCH)?;
-            let last = rows.len() < BATCH as usize;
-            for r in rows {
-                let record = serde_json::from_str(r.get::<_, &str>(4))?;
-                let raw = serde_json::from_str(r.get::<_, &str>(5))?;
-                f(StoredRecord {
-                    id: r.get(0),
-                    contribution_id: r.get(1),
-                    source_row: to_u64(r.get(2), "source row")?,
-                    schema_version: to_u32(r.get(3), "schema version")?,
-                    record,
-                    raw,
-                })?;
-                n += 1;
+        for c in ids {
+            // Two portals read in lockstep keep memory bounded however many records there are.
+            let rows_portal = tx.bind(ROWS, &[&c])?;
+            let segs_portal = tx.bind(SEGMENTS, &[&c])?;
+            let mut rows = std::collections::VecDeque::new();
+            let mut rows_done = false;
+            loop {
+                let segs = tx.query_portal(&segs_portal, SEGMENT_BATCH)?;
+                let last = segs.len() < SEGMENT_BATCH as usize;
+                for s in segs {
+                    let seg = segment::Decoded::new(
+                        i64::from(s.get::<_, i32>(0)),
+                        s.get::<_, &str>(1),
+                        s.get::<_, &[u8]>(2),
+                        s.get::<_, &[u8]>(3),
+                    )?;
+                    for (record, raw) in seg.pairs() {
+                        if rows.is_empty() && !rows_done {
+                            let batch = tx.query_portal(&rows_portal, ROW_BATCH)?;
+                            rows_done = batch.len() < ROW_BATCH as usize;
+                            rows.extend(batch);
+                        }
+                        let r = rows.pop_front().ok_or_else(|| segment::orphan(c))?;
+                        f(StoredRecord {
+                            id: r.get(0),
+                            contribution_id: c,
+                            source_row: to_u64(r.get(1), "source row")?,
+                            schema_version: to_u32(r.get(2), "schema version")?,
+                            record: serde_json::from_slice(record)?,
+                            raw: serde_json::from_slice(raw)?,
+                        })?;
+                        n += 1;
+                    }
+                }
+                if last {
+                    break;
+                }
             }
-            if last {
-                break;
+            if !rows.is_empty() || (!rows_done && !tx.query_portal(&rows_portal, 1)?.is_empty()) {
+                return Err(segment::missing(c));
             }
         }
         tx.commit()?;
@@ -624,8 +651,10 @@ fn start_import(tx: &mut Transaction<'_>, meta: &ContributionMeta) -> Result<i64
 
 const COPY_RECORDS: &str = "COPY case_record (contribution_id, source_row, schema_version, \
     registration_from, registration_to, data_source, gender, age_band, majority, citizenship, \
-    country_of_exploitation, is_forced_labour, is_sexual_exploitation, is_other_exploitation, record, raw) \
+    country_of_exploitation, is_forced_labour, is_sexual_exploitation, is_other_exploitation) \
     FROM STDIN";
+const COPY_SEGMENTS: &str = "COPY record_segment (contribution_id, seq, records, encoding, \
+    record_data, raw_data) FROM STDIN";
 const COPY_QUARANTINE: &str =
     "COPY quarantine (contribution_id, source_row, raw, issues) FROM STDIN";
 const COPY_ISSUES: &str =
@@ -650,6 +679,18 @@ fn put_text(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
         Some(v) => escape_into(out, v.as_bytes()),
         None => out.extend_from_slice(b"\\N"),
+    }
+    out.push(b'\t');
+}
+
+/// Append a bytea field in COPY text format (hex: `\\x…`), followed by a tab.
+fn put_bytea(out: &mut Vec<u8>, v: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(v.len() * 2 + 4);
+    out.extend_from_slice(b"\\\\x");
+    for &b in v {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
     }
     out.push(b'\t');
 }
@@ -710,6 +751,9 @@ fn write_import(client: &mut Client, job: WriterJob) -> Result<Option<Contributi
     let mut records = Vec::with_capacity(2 << 20);
     let mut quarantine = Vec::new();
     let mut issues = Vec::new();
+    let mut segments = Vec::new();
+    let mut encoder = segment::Encoder::new()?;
+    let mut seq = 0i64;
     let finish;
     'copy: loop {
         let mut w = tx.copy_in(COPY_RECORDS)?;
@@ -748,9 +792,17 @@ fn write_import(client: &mut Client, job: WriterJob) -> Result<Option<Contributi
                 put_int(&mut records, r.forced_labour);
                 put_int(&mut records, r.sexual_exploitation);
                 put_int(&mut records, r.other_exploitation);
-                put_text(&mut records, Some(b.str(&r.record)?));
-                put_text(&mut records, Some(b.str(&r.raw)?));
                 end_row(&mut records);
+            }
+            if !b.records.is_empty() {
+                put_int(&mut segments, cid);
+                put_int(&mut segments, Some(seq));
+                put_int(&mut segments, Some(b.records.len() as i64));
+                put_text(&mut segments, Some(segment::ZSTD_JSONL));
+                put_bytea(&mut segments, &encoder.encode(&b.record_jsonl)?);
+                put_bytea(&mut segments, &encoder.encode(&b.raw_jsonl)?);
+                end_row(&mut segments);
+                seq += 1;
             }
             for q in &b.quarantine {
                 put_int(&mut quarantine, cid);
@@ -775,14 +827,19 @@ fn write_import(client: &mut Client, job: WriterJob) -> Result<Option<Contributi
                     Ok(_) => e.into(),
                 });
             }
-            if quarantine.len() >= FLUSH_BYTES || issues.len() >= FLUSH_BYTES {
+            if quarantine.len() >= FLUSH_BYTES
+                || issues.len() >= FLUSH_BYTES
+                || segments.len() >= FLUSH_BYTES
+            {
                 w.finish()?;
+                copy_all(&mut tx, COPY_SEGMENTS, &mut segments)?;
                 copy_all(&mut tx, COPY_QUARANTINE, &mut quarantine)?;
                 copy_all(&mut tx, COPY_ISSUES, &mut issues)?;
                 continue 'copy;
             }
         }
     }
+    copy_all(&mut tx, COPY_SEGMENTS, &mut segments)?;
     copy_all(&mut tx, COPY_QUARANTINE, &mut quarantine)?;
     copy_all(&mut tx, COPY_ISSUES, &mut issues)?;
     let (counts, summary) = finish;

@@ -1,5 +1,6 @@
 //! The embedded SQLite store (the default).
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use cthub_ingest::ImportIssue;
@@ -10,6 +11,7 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use crate::batch::{Code2, Msg};
 use crate::migrations::{self, MIGRATIONS, SQLITE_MIGRATIONS_TABLE};
 use crate::piped::{self, WriterJob};
+use crate::segment;
 use crate::{
     build_headline, headline_sql, import_audit_detail, now, parse_severity, to_u32, to_u64,
     AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline, ImportTx,
@@ -204,6 +206,12 @@ fn text_at<'r>(r: &'r Row<'_>, i: usize) -> Result<&'r str> {
         .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
 }
 
+fn blob_at<'r>(r: &'r Row<'_>, i: usize) -> Result<&'r [u8]> {
+    r.get_ref(i)?
+        .as_blob()
+        .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
+}
+
 /// The UNIQUE constraint on `contribution.sha256` (the backstop against duplicate imports).
 fn is_duplicate_hash(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, Some(msg))
@@ -253,35 +261,51 @@ impl Store for SqliteStore {
         contribution: Option<i64>,
         f: &mut dyn FnMut(StoredRecord) -> Result<()>,
     ) -> Result<u64> {
-        const COLS: &str =
-            "SELECT id, contribution_id, source_row, schema_version, record, raw FROM case_record";
-        let mut st;
-        let mut rows = match contribution {
-            Some(c) => {
-                st = self
-                    .connection()?
-                    .prepare(&format!("{COLS} WHERE contribution_id = ?1 ORDER BY id"))?;
-                st.query([c])?
-            }
-            None => {
-                st = self.connection()?.prepare(&format!("{COLS} ORDER BY id"))?;
-                st.query([])?
-            }
+        let conn = self.connection()?;
+        // One read transaction: rows and segments of the same snapshot.
+        let tx = conn.unchecked_transaction()?;
+        let ids: Vec<i64> = match contribution {
+            Some(c) => vec![c],
+            None => tx
+                .prepare("SELECT id FROM contribution ORDER BY id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?,
         };
+        let mut rows_st = tx.prepare(
+            "SELECT id, source_row, schema_version FROM case_record \
+             WHERE contribution_id = ?1 ORDER BY id",
+        )?;
+        let mut segs_st = tx.prepare(
+            "SELECT records, encoding, record_data, raw_data FROM record_segment \
+             WHERE contribution_id = ?1 ORDER BY seq",
+        )?;
         let mut n = 0;
-        while let Some(r) = rows.next()? {
-            let record = serde_json::from_str(text_at(r, 4)?)?;
-            let raw = serde_json::from_str(text_at(r, 5)?)?;
-            f(StoredRecord {
-                id: r.get(0)?,
-                contribution_id: r.get(1)?,
-                source_row: to_u64(r.get(2)?, "source row")?,
-                schema_version: to_u32(r.get(3)?, "schema version")?,
-                record,
-                raw,
-            })?;
-            n += 1;
+        for c in ids {
+            let mut rows = rows_st.query([c])?;
+            let mut segs = segs_st.query([c])?;
+            while let Some(s) = segs.next()? {
+                let encoding = text_at(s, 1)?;
+                let seg =
+                    segment::Decoded::new(s.get(0)?, encoding, blob_at(s, 2)?, blob_at(s, 3)?)?;
+                for (record, raw) in seg.pairs() {
+                    let r = rows.next()?.ok_or_else(|| segment::orphan(c))?;
+                    f(StoredRecord {
+                        id: r.get(0)?,
+                        contribution_id: c,
+                        source_row: to_u64(r.get(1)?, "source row")?,
+                        schema_version: to_u32(r.get(2)?, "schema version")?,
+                        record: serde_json::from_slice(record)?,
+                        raw: serde_json::from_slice(raw)?,
+                    })?;
+                    n += 1;
+                }
+            }
+            if rows.next()?.is_some() {
+                return Err(segment::missing(c));
+            }
         }
+        drop((rows_st, segs_st));
+        tx.finish()?;
         Ok(n)
     }
 
@@ -398,12 +422,11 @@ impl Store for SqliteStore {
     fn headline(&mut self) -> Result<Headline> {
         // One read transaction, so that all figures describe the same state.
         let tx = self.conn_mut()?.transaction()?;
-        // The scans read narrow covering indexes, not the ~1 KB rows (SQLite's planner would
-        // otherwise walk a single-column index and look every record up).
-        let totals_sql = headline_sql::with_from(
-            headline_sql::TOTALS,
-            "case_record INDEXED BY case_record_contribution",
-        );
+        // `case_record` rows are narrow (the record text lives in segments) and carry no
+        // indexes but the contribution's, so imports only append. Totals are one table scan;
+        // flows and years are counted here in one more scan, in hash maps (SQLite would sort a
+        // million rows for each GROUP BY).
+        let totals_sql = headline_sql::with_from(headline_sql::TOTALS, "case_record");
         let totals: [Option<i64>; 12] = tx.query_row(&totals_sql, [], |r| {
             let mut t = [None; 12];
             for (i, v) in t.iter_mut().enumerate() {
@@ -414,26 +437,48 @@ impl Store for SqliteStore {
         let others: [i64; 3] = tx.query_row(headline_sql::OTHERS, [], |r| {
             Ok([r.get(0)?, r.get(1)?, r.get(2)?])
         })?;
-        let flows = tx
-            .prepare(&headline_sql::with_from(
-                headline_sql::TOP_FLOWS,
-                "case_record INDEXED BY case_record_citizenship",
-            ))?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let years = tx
-            .prepare(headline_sql::BY_YEAR)?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // Country codes are two letters: a flow is keyed by its four bytes.
+        let mut flows: HashMap<[u8; 4], i64> = HashMap::new();
+        let mut years: BTreeMap<i64, i64> = BTreeMap::new();
+        {
+            let mut st = tx.prepare(
+                "SELECT citizenship, country_of_exploitation, registration_from FROM case_record",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let cit = r.get_ref(0)?.as_bytes_or_null().ok().flatten();
+                let coe = r.get_ref(1)?.as_bytes_or_null().ok().flatten();
+                if let (Some(&[a, b]), Some(&[c, d])) = (cit, coe) {
+                    *flows.entry([a, b, c, d]).or_default() += 1;
+                }
+                if let Some(y) = r.get::<_, Option<i64>>(2)? {
+                    *years.entry(y).or_default() += 1;
+                }
+            }
+        }
+        let mut flows = flows
+            .into_iter()
+            .map(|(k, n)| {
+                let code = |s: &[u8]| String::from_utf8_lossy(s).into_owned();
+                (code(&k[..2]), code(&k[2..]), n)
+            })
+            .collect::<Vec<_>>();
+        flows.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| (&x.0, &x.1).cmp(&(&y.0, &y.1))));
+        flows.truncate(10);
+        let years: Vec<(i64, i64)> = years.into_iter().collect();
         tx.finish()?;
         build_headline(totals, others, flows, years)
     }
 }
 
-const INSERT_RECORD: &str = "INSERT INTO case_record (contribution_id, source_row, schema_version, \
+const INSERT_RECORD: &str =
+    "INSERT INTO case_record (contribution_id, source_row, schema_version, \
     registration_from, registration_to, data_source, gender, age_band, majority, citizenship, \
-    country_of_exploitation, is_forced_labour, is_sexual_exploitation, is_other_exploitation, record, raw) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    country_of_exploitation, is_forced_labour, is_sexual_exploitation, is_other_exploitation) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+const INSERT_SEGMENT: &str =
+    "INSERT INTO record_segment (contribution_id, seq, records, encoding, \
+    record_data, raw_data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 const INSERT_QUARANTINE: &str =
     "INSERT INTO quarantine (contribution_id, source_row, raw, issues) VALUES (?1, ?2, ?3, ?4)";
 const INSERT_ISSUE: &str =
@@ -463,6 +508,9 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
     }
     {
         let mut insert_record = tx.prepare_cached(INSERT_RECORD)?;
+        let mut insert_segment = tx.prepare_cached(INSERT_SEGMENT)?;
+        let mut encoder = segment::Encoder::new()?;
+        let mut seq = 0i64;
         let mut insert_quarantine = tx.prepare_cached(INSERT_QUARANTINE)?;
         let mut insert_issue = tx.prepare_cached(INSERT_ISSUE)?;
         for msg in job.rows.iter() {
@@ -487,9 +535,18 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
                             r.forced_labour,
                             r.sexual_exploitation,
                             r.other_exploitation,
-                            b.str(&r.record)?,
-                            b.str(&r.raw)?,
                         ])?;
+                    }
+                    if !b.records.is_empty() {
+                        insert_segment.execute(params![
+                            contribution_id,
+                            seq,
+                            b.records.len() as i64,
+                            segment::ZSTD_JSONL,
+                            encoder.encode(&b.record_jsonl)?,
+                            encoder.encode(&b.raw_jsonl)?,
+                        ])?;
+                        seq += 1;
                     }
                     for q in &b.quarantine {
                         insert_quarantine.execute(params![
@@ -514,7 +571,12 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
                 }
                 Msg::Commit { counts, summary } => (counts, summary),
             };
-            drop((insert_record, insert_quarantine, insert_issue));
+            drop((
+                insert_record,
+                insert_segment,
+                insert_quarantine,
+                insert_issue,
+            ));
             let contribution = finish_import(&tx, contribution_id, counts, &summary)?;
             tx.commit()?;
             return Ok(Some(contribution));
@@ -599,3 +661,4 @@ fn start_import(conn: &Connection, meta: &ContributionMeta) -> Result<i64> {
     )?;
     Ok(conn.last_insert_rowid())
 }
+

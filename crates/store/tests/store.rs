@@ -23,6 +23,7 @@ on_both_backends!(
     records_round_trip,
     ten_thousand_rows,
     database_errors_surface_and_the_store_recovers,
+    migration_4_moves_record_text_into_segments,
 );
 
 fn country(s: &str) -> Country {
@@ -835,4 +836,70 @@ fn database_errors_surface_and_the_store_recovers(fx: &Fixture) {
         .collect();
     let c = import(s.as_mut(), &meta("boom.csv", "boom"), &rows);
     assert_eq!(c.rows_accepted, 6000);
+}
+
+/// A store written by schema version 3 (record text in `case_record`) keeps every record when
+/// migration 4 moves the text into segments, and takes new imports afterwards.
+fn migration_4_moves_record_text_into_segments(fx: &Fixture) {
+    let mut sql = String::from(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL, \
+         description TEXT NOT NULL);\n",
+    );
+    for m in &cthub_store::MIGRATIONS[..3] {
+        sql.push_str(if fx.is_postgres() {
+            m.postgres
+        } else {
+            m.sqlite
+        });
+        sql.push_str(&format!(
+            "\nINSERT INTO schema_migrations VALUES ({}, '2026-01-01T00:00:00Z', 'test');\n",
+            m.version
+        ));
+    }
+    let old: Vec<CaseRecord> = (0..3).map(full_record).collect();
+    let synthetic = if fx.is_postgres() { "FALSE" } else { "0" };
+    sql.push_str(&format!(
+        "INSERT INTO organisation (name, created_at) VALUES ('Old org', '2026-01-01');
+         INSERT INTO contribution (organisation_id, file_name, sha256, bytes, format, container,
+             columns, schema_version, imported_at, imported_by, synthetic, rows_read, rows_accepted)
+         VALUES ((SELECT id FROM organisation), 'old.csv', 'old', 10, 'ctdc-kanon-2018', 'csv', '[]', 1,
+             '2026-01-01T00:00:00Z', 'me', {synthetic}, 3, 3);\n"
+    ));
+    for (i, r) in old.iter().enumerate() {
+        let json = serde_json::to_string(r).unwrap().replace('\'', "''");
+        sql.push_str(&format!(
+            "INSERT INTO case_record (contribution_id, source_row, schema_version, record, raw) \
+             VALUES ((SELECT id FROM contribution), {}, 1, '{json}', '[\"cell {i}\", \"it''s\"]');\n",
+            i + 2
+        ));
+    }
+    fx.raw_batch(&sql).expect("build a version-3 store");
+
+    let mut s = fx.open();
+    assert_eq!(s.schema_version().unwrap(), LATEST_VERSION);
+    let mut seen = Vec::new();
+    s.for_each_record(None, &mut |r| {
+        seen.push(r);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen.len(), 3);
+    for (i, (got, want)) in seen.iter().zip(&old).enumerate() {
+        assert_eq!(&got.record, want);
+        assert_eq!(got.source_row, i as u64 + 2);
+        assert_eq!(got.raw, vec![format!("cell {i}"), "it's".to_string()]);
+    }
+    let new = vec![accepted(2, simple_record(Gender::Feminine, "NA", 2020))];
+    let c = import(s.as_mut(), &meta("new.csv", "new"), &new);
+    let mut all = Vec::new();
+    s.for_each_record(None, &mut |r| {
+        all.push(r);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(all.len(), 4);
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(all[3].contribution_id, c.id);
+    assert_eq!(Some(&all[3].record), new[0].record.as_ref());
+    assert_eq!(s.counts().unwrap().records, 4);
 }

@@ -172,6 +172,24 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// Run several statements on a separate raw connection, in one batch.
+    pub fn raw_batch(&self, sql: &str) -> std::result::Result<(), String> {
+        match &self.backend {
+            Backend::Sqlite { path, .. } => {
+                let c = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+                c.execute_batch(sql).map_err(|e| e.to_string())
+            }
+            Backend::Postgres { url, schema } => {
+                let mut cfg = pg_config(url);
+                cfg.options(&format!("-csearch_path={schema}"));
+                let mut c = cfg.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+                c.batch_execute(sql).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
 impl Drop for Fixture {
     fn drop(&mut self) {
         if let Backend::Postgres { url, schema } = &self.backend {
