@@ -21,8 +21,10 @@
 
 pub mod aggregates;
 pub mod budget;
+pub mod evaluate;
 pub(crate) mod marginal;
 pub mod noise;
+pub mod synth;
 
 pub use budget::{Charge, Conversion, InMemoryLedger, Ledger, LedgerEntry, LedgerError};
 pub use noise::{DiscreteGaussian, DiscreteLaplace};
