@@ -1,7 +1,8 @@
 //! Synthesises a categorical table with DP and prints one JSON line: time, TVDs, rows.
 //!
 //! `cargo run --release -p cthub-privacy --example synth_adult -- [--input PATH] [--delimiter ';']
-//!  [--epsilon 1] [--delta 1e-9] [--seed 0] [--output synthetic.csv]`
+//!  [--epsilon 1] [--delta 1e-9] [--seed 0] [--output synthetic.csv]
+//!  [--shares 0.1,0.3,0.6] [--max-clique-cells 2000]`
 //! Defaults: the Adult file of `../shared/data/adult-arx`, ε = 1, δ = 1e-9.
 
 use std::path::PathBuf;
@@ -19,6 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
     let (mut delimiter, mut epsilon, mut delta, mut seed) = (b';', 1.0f64, 1e-9f64, 0u64);
     let mut output: Option<PathBuf> = None;
+    let mut shares: Option<[f64; 3]> = None;
+    let mut clique: Option<u64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -29,6 +32,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--delta" => delta = val()?.parse()?,
             "--seed" => seed = val()?.parse()?,
             "--output" => output = Some(PathBuf::from(val()?)),
+            "--shares" => {
+                let v: Vec<f64> = val()?
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?;
+                shares = Some([v[0], v[1], v[2]]);
+            }
+            "--max-clique-cells" => clique = Some(val()?.parse()?),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -38,6 +49,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rho = epsilon_to_rho(epsilon, delta, Conversion::Tight)?;
     let mut cfg = SynthConfig::new(rho);
     cfg.seed = seed;
+    if let Some(s) = shares {
+        cfg.shares = s;
+    }
+    if let Some(c) = clique {
+        cfg.max_clique_cells = c;
+    }
     let t1 = Instant::now();
     let synth = synthesize(&table, &cfg)?;
     let synth_s = t1.elapsed().as_secs_f64();

@@ -92,6 +92,7 @@ const BUCKETS: [(u64, u64, &str); 6] = [
 /// Compares `synthetic` with `sensitive` over all of `sensitive`'s columns (which `synthetic`
 /// must have too, in any order), up to `reporting_length`; combinations with a sensitive count
 /// below `rare_threshold` are rare.
+#[allow(clippy::needless_range_loop)] // rows index several columns at once
 pub fn evaluate(
     sensitive: &Table,
     synthetic: &Table,

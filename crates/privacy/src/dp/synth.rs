@@ -5,23 +5,28 @@
 //!
 //! # Algorithm and privacy argument
 //! With `m` columns, `c` records per person (see [`super::aggregates::bound_contributions`]) and
-//! budget ρ split as ρ₁ + ρ₂ + ρ₃ (default 10% / 30% / 60%):
+//! budget ρ split as ρ₁ + ρ₂ + ρ₃ (default 5% / 65% / 30%):
 //! 1. **1-way**: every column's full-domain histogram gets N_Z(0, σ₁²); the `m` histograms
 //!    have L2 sensitivity `c√m`, σ₁² = c²m/(2ρ₁).
 //! 2. **Selection**: all `m(m−1)/2` pair histograms get N_Z(0, σ₂²) (L2 sensitivity
 //!    `c√(m(m−1)/2)`). Each pair is scored from *its noisy counts only* by its L1 distance from
 //!    independence, minus the noise's expected contribution; a maximum spanning tree of these
 //!    scores is chosen (post-processing).
-//! 3. **Measurement**: the `m−1` tree pairs are measured again with N_Z(0, σ₃²)
-//!    (L2 sensitivity `c√(m−1)`) and combined with step 2's measurement of the same pair by
-//!    inverse-variance weighting.
+//! 3. **Cliques**: columns are ordered by a breadth-first walk of the tree from the first
+//!    column. Each later column `X` gets its tree parent `P` and, when the cross product stays
+//!    below `max_clique_cells`, a second parent `Q`: the earlier column with the best selection
+//!    score with `X` (a degree-2 Bayesian network, as in PrivBayes). The `m−1` cliques
+//!    (`P,Q,X` or `P,X`) are measured with N_Z(0, σ₃²) (L2 sensitivity `c√(m−1)`).
 //!
 //! The three steps are ρ₁-, ρ₂- and ρ₃-zCDP and compose to ρ. Everything below is
 //! post-processing of the noisy counts:
-//! * each noisy histogram is projected onto the simplex `{x ≥ 0, Σx = N̂}` (N̂: the noisy total
-//!   estimated from the 1-way histograms), which removes most noise from empty cells;
-//! * each tree pair is made consistent with its two columns' 1-way estimates by iterative
-//!   proportional fitting, giving the model `P(root) Π P(child | parent)`;
+//! * 1-way estimates combine the 1-way measurement with the sums of every pair measurement
+//!   (inverse-variance weights); each noisy histogram is projected onto the simplex
+//!   `{x ≥ 0, Σx = N̂}` (N̂: the noisy total), which removes most noise from empty cells;
+//! * pair estimates combine the selection measurement with the clique's sums over its third
+//!   column, and are fitted to the 1-way estimates by iterative proportional fitting (IPF);
+//! * a clique table is fitted by IPF to the (P,X) and (Q,X) estimates and to the (P,Q)
+//!   distribution of the records generated so far, giving `P(X | P, Q)`;
 //! * records are generated top-down along the tree: the root's values by systematic sampling
 //!   (counts within ±1 of N̂·p), then, within each group of records sharing a parent value, the
 //!   child's values by systematic sampling of the conditional, assigned to the group's records in
@@ -56,6 +61,8 @@ pub struct SynthConfig {
     pub rows: Option<usize>,
     /// Largest cross product of a pair of columns (default 2^22).
     pub max_cells: u64,
+    /// Largest 3-way clique (cells) measured; larger ones fall back to one parent.
+    pub max_clique_cells: u64,
 }
 
 impl SynthConfig {
@@ -63,12 +70,13 @@ impl SynthConfig {
         SynthConfig {
             columns: None,
             rho,
-            shares: [0.1, 0.3, 0.6],
+            shares: [0.05, 0.65, 0.3],
             person_id: None,
             max_records_per_person: 1,
             seed: 0,
             rows: None,
             max_cells: 1 << 22,
+            max_clique_cells: 2_000,
         }
     }
 }
@@ -83,6 +91,63 @@ pub struct Synthesis {
     /// σ of the 1-way, selection and tree measurements.
     pub sigmas: [f64; 3],
     pub noisy_total: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Clique {
+    x: usize,
+    p: usize,
+    q: Option<usize>,
+}
+
+/// IPF of a 3-way table [P][Q][X] to its (P,Q), (P,X) and (Q,X) targets.
+fn ipf3(x: &mut [f64], [np, nq, nx]: [usize; 3], pq: &[f64], px: &[f64], qx: &[f64]) {
+    let idx = |i: usize, j: usize, k: usize| (i * nq + j) * nx + k;
+    for _ in 0..25 {
+        let mut s = vec![0.0; np * nx];
+        for i in 0..np {
+            for j in 0..nq {
+                for k in 0..nx {
+                    s[i * nx + k] += x[idx(i, j, k)];
+                }
+            }
+        }
+        for i in 0..np {
+            for j in 0..nq {
+                for k in 0..nx {
+                    let d = s[i * nx + k];
+                    if d > 0.0 {
+                        x[idx(i, j, k)] *= px[i * nx + k] / d;
+                    }
+                }
+            }
+        }
+        let mut s = vec![0.0; nq * nx];
+        for i in 0..np {
+            for j in 0..nq {
+                for k in 0..nx {
+                    s[j * nx + k] += x[idx(i, j, k)];
+                }
+            }
+        }
+        for i in 0..np {
+            for j in 0..nq {
+                for k in 0..nx {
+                    let d = s[j * nx + k];
+                    if d > 0.0 {
+                        x[idx(i, j, k)] *= qx[j * nx + k] / d;
+                    }
+                }
+            }
+        }
+        for i in 0..np * nq {
+            let d: f64 = x[i * nx..(i + 1) * nx].iter().sum();
+            if d > 0.0 {
+                let f = pq[i] / d;
+                x[i * nx..(i + 1) * nx].iter_mut().for_each(|v| *v *= f);
+            }
+        }
+    }
 }
 
 /// Euclidean projection of `y` onto `{x ≥ 0, Σx = total}`.
@@ -240,7 +305,7 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
         den += w;
     }
     let total = (num / den).max(1.0);
-    let p1: Vec<Vec<f64>> = one.iter().map(|y| project_simplex(y, total)).collect();
+    let mut p1: Vec<Vec<f64>> = one.iter().map(|y| project_simplex(y, total)).collect();
 
     // 2. selection on all pairs
     let pairs = combinations(m, 2);
@@ -248,6 +313,7 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
     let mut tree_pairs: Vec<(usize, usize)> = Vec::new();
     let mut pair_meas: Vec<Option<Vec<f64>>> = vec![None; pairs.len()];
     let mut sigma2 = f64::INFINITY;
+    let mut score = vec![vec![f64::NEG_INFINITY; m]; m];
     if m > 1 {
         let n2 = DiscreteGaussian::for_zcdp(c * (pairs.len() as f64).sqrt(), rho[1])?;
         sigma2 = n2.sigma();
@@ -266,9 +332,40 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
             }
             // expected L1 of pure noise on the cells, a (loose) bias correction
             let bias = (na * nb) as f64 * sigma2 * (2.0 / std::f64::consts::PI).sqrt() * 0.5;
-            scores.push((l1 - bias.min(l1 * 0.9), k));
+            let sc = l1 - bias.min(l1 * 0.9);
+            score[pr[0]][pr[1]] = sc;
+            score[pr[1]][pr[0]] = sc;
+            scores.push((sc, k));
             pair_meas[k] = Some(y);
         }
+        // refine the 1-way estimates with the pair measurements' sums (inverse variance)
+        let v1 = sigmas[0] * sigmas[0];
+        let mut acc: Vec<(Vec<f64>, f64)> = one
+            .iter()
+            .map(|y| (y.iter().map(|v| v / v1).collect(), 1.0 / v1))
+            .collect();
+        for (k, pr) in pairs.iter().enumerate() {
+            let y = pair_meas[k].as_deref().unwrap_or(&[]);
+            let (na, nb) = (one[pr[0]].len(), one[pr[1]].len());
+            let (va, vb) = (nb as f64 * sigma2 * sigma2, na as f64 * sigma2 * sigma2);
+            for i in 0..na {
+                let s: f64 = y[i * nb..(i + 1) * nb].iter().sum();
+                acc[pr[0]].0[i] += s / va;
+            }
+            acc[pr[0]].1 += 1.0 / va;
+            for j in 0..nb {
+                let s: f64 = (0..na).map(|i| y[i * nb + j]).sum();
+                acc[pr[1]].0[j] += s / vb;
+            }
+            acc[pr[1]].1 += 1.0 / vb;
+        }
+        p1 = acc
+            .iter()
+            .map(|(num, w)| {
+                let y: Vec<f64> = num.iter().map(|v| v / w).collect();
+                project_simplex(&y, total)
+            })
+            .collect();
         // maximum spanning tree (Kruskal)
         scores.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut parent: Vec<usize> = (0..m).collect();
@@ -295,111 +392,189 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
         }
     }
 
-    // 3. measure the tree pairs again, combine, project, fit
-    let mut edge_tables: Vec<Vec<f64>> = Vec::new();
-    if !tree_pairs.is_empty() {
-        let n3 = DiscreteGaussian::for_zcdp(c * (tree_pairs.len() as f64).sqrt(), rho[2])?;
-        sigmas[2] = n3.sigma();
-        let (w2, w3) = (1.0 / (sigma2 * sigma2), 1.0 / (n3.sigma() * n3.sigma()));
-        for &(a, b) in &tree_pairs {
-            let marg = Marginal::count(table, &[cols[a], cols[b]], Some(&rows));
-            let y3 = noisy(&marg, &n3)?;
-            let k = pairs
-                .iter()
-                .position(|p| p[0] == a && p[1] == b)
-                .unwrap_or(0);
-            let y2 = pair_meas[k].as_deref().unwrap_or(&y3);
-            let y: Vec<f64> = y2
-                .iter()
-                .zip(&y3)
-                .map(|(u, v)| (u * w2 + v * w3) / (w2 + w3))
-                .collect();
-            let mut x = project_simplex(&y, total);
-            let (na, nb) = (p1[a].len(), p1[b].len());
-            // a little independence mass so that IPF can reach every 1-way target
-            for i in 0..na {
-                for j in 0..nb {
-                    x[i * nb + j] += 1e-3 * p1[a][i] * p1[b][j] / total;
-                }
+    // 3. generation order (BFS of the tree from column 0), cliques, measurement
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); m];
+    for &(a, b) in &tree_pairs {
+        adj[a].push(b);
+        adj[b].push(a);
+    }
+    let root = 0usize;
+    let mut order: Vec<(usize, Option<usize>)> = vec![(root, None)];
+    let mut placed = vec![false; m];
+    placed[root] = true;
+    let mut head = 0;
+    while head < order.len() {
+        let u = order[head].0;
+        head += 1;
+        for &v in &adj[u] {
+            if !placed[v] {
+                placed[v] = true;
+                order.push((v, Some(u)));
             }
-            ipf(&mut x, na, nb, &p1[a], &p1[b]);
-            edge_tables.push(x);
         }
     }
+    for (k, p) in placed.iter().enumerate() {
+        if !p {
+            order.push((k, None));
+        }
+    }
+    let size = |k: usize| p1[k].len();
+    let mut cliques: Vec<Clique> = Vec::new();
+    for (pos, &(x, parent)) in order.iter().enumerate() {
+        let Some(tree_parent) = parent else { continue };
+        let earlier: Vec<usize> = order[..pos].iter().map(|o| o.0).collect();
+        let p = tree_parent;
+        let q = earlier
+            .iter()
+            .copied()
+            .filter(|&q| q != p && (size(x) * size(p) * size(q)) as u64 <= config.max_clique_cells)
+            .max_by(|&a, &b| score[x][a].total_cmp(&score[x][b]));
+        cliques.push(Clique { x, p, q });
+    }
+    let mut clique_meas: Vec<Vec<f64>> = Vec::with_capacity(cliques.len());
+    let mut sigma3 = f64::INFINITY;
+    if !cliques.is_empty() {
+        let n3 = DiscreteGaussian::for_zcdp(c * (cliques.len() as f64).sqrt(), rho[2])?;
+        sigma3 = n3.sigma();
+        sigmas[2] = sigma3;
+        for cl in &cliques {
+            let tc: Vec<usize> = match cl.q {
+                Some(q) => vec![cols[cl.p], cols[q], cols[cl.x]],
+                None => vec![cols[cl.p], cols[cl.x]],
+            };
+            clique_meas.push(noisy(
+                &Marginal::count_ordered(table, &tc, Some(&rows)),
+                &n3,
+            )?);
+        }
+    }
+    // pair estimate [a][b]: selection measurement (+ an extra one), projected, fitted to 1-ways
+    let pair_est = |a: usize, b: usize, extra: Option<(&[f64], f64)>| -> Vec<f64> {
+        let (na, nb) = (size(a), size(b));
+        let (lo, hi) = (a.min(b), a.max(b));
+        let k = pairs.iter().position(|pr| pr[0] == lo && pr[1] == hi);
+        let mut y = vec![0.0; na * nb];
+        if let Some(meas) = k.and_then(|k| pair_meas[k].as_ref()) {
+            for i in 0..na {
+                for j in 0..nb {
+                    y[i * nb + j] = if a < b {
+                        meas[i * nb + j]
+                    } else {
+                        meas[j * na + i]
+                    };
+                }
+            }
+        }
+        if let Some((e, var)) = extra {
+            let (w2, w3) = (1.0 / (sigma2 * sigma2), 1.0 / var);
+            for (v, z) in y.iter_mut().zip(e) {
+                *v = (*v * w2 + z * w3) / (w2 + w3);
+            }
+        }
+        let mut x = project_simplex(&y, total);
+        for i in 0..na {
+            for j in 0..nb {
+                x[i * nb + j] += 1e-3 * p1[a][i] * p1[b][j] / total;
+            }
+        }
+        ipf(&mut x, na, nb, &p1[a], &p1[b]);
+        x
+    };
 
-    // 4. sample along the tree from a root
+    // 4. sample in order
     let n_out = config.rows.unwrap_or(total.round() as usize);
     let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
     let mut codes: Vec<Option<Vec<u32>>> = vec![None; m];
-    let root = 0usize;
-    codes[root] = Some({
-        let mut v = systematic(&p1[root], n_out, &mut rng);
-        v.shuffle(&mut rng);
-        v
-    });
-    let mut order = Vec::new();
-    let mut done = vec![false; m];
-    done[root] = true;
-    let mut progressed = true;
-    while progressed {
-        progressed = false;
-        for (e, &(a, b)) in tree_pairs.iter().enumerate() {
-            let (parent, child, parent_is_a) = if done[a] && !done[b] {
-                (a, b, true)
-            } else if done[b] && !done[a] {
-                (b, a, false)
-            } else {
-                continue;
-            };
-            let (na, nb) = (p1[a].len(), p1[b].len());
-            let x = &edge_tables[e];
-            let pcodes = codes[parent].clone().unwrap_or_default();
-            let np = p1[parent].len();
-            let nc = p1[child].len();
-            let mut groups: Vec<Vec<usize>> = vec![Vec::new(); np];
-            for (r, &pc) in pcodes.iter().enumerate() {
-                groups[pc as usize].push(r);
-            }
-            let mut out = vec![0u32; n_out];
-            for (u, mut members) in groups.into_iter().enumerate() {
-                if members.is_empty() {
-                    continue;
-                }
-                let cond: Vec<f64> = (0..nc)
-                    .map(|v| {
-                        if parent_is_a {
-                            x[u * nb + v]
-                        } else {
-                            x[v * nb + u]
-                        }
-                    })
-                    .collect();
-                let cond = if cond.iter().sum::<f64>() > 0.0 {
-                    cond
-                } else {
-                    p1[child].clone()
-                };
-                let draws = systematic(&cond, members.len(), &mut rng);
-                members.shuffle(&mut rng);
-                for (r, v) in members.into_iter().zip(draws) {
-                    out[r] = v;
-                }
-            }
-            let _ = na;
-            codes[child] = Some(out);
-            done[child] = true;
-            order.push((parent, child));
-            progressed = true;
-        }
-    }
-    // columns not reached (only when m == 1 or a disconnected tree): independent
-    for k in 0..m {
-        if codes[k].is_none() {
-            let mut v = systematic(&p1[k], n_out, &mut rng);
+    let mut tree_out = Vec::new();
+    let mut ci = 0usize;
+    for &(x, parent) in &order {
+        let Some(p) = parent else {
+            let mut v = systematic(&p1[x], n_out, &mut rng);
             v.shuffle(&mut rng);
-            codes[k] = Some(v);
+            codes[x] = Some(v);
+            continue;
+        };
+        let cl = cliques[ci];
+        let y = &clique_meas[ci];
+        ci += 1;
+        let (nx, np) = (size(x), size(p));
+        // conditional tables by group key
+        let pc = codes[p].clone().unwrap_or_default();
+        let (keys, ngroups, cond): (Vec<usize>, usize, Vec<f64>) = match cl.q {
+            None => {
+                let t = pair_est(p, x, Some((y, sigma3 * sigma3)));
+                (pc.iter().map(|&v| v as usize).collect(), np, t)
+            }
+            Some(q) => {
+                let nq = size(q);
+                let qc = codes[q].clone().unwrap_or_default();
+                // (P, X) from the selection measurement and Σ_Q of the clique
+                let mut px = vec![0.0; np * nx];
+                for i in 0..np {
+                    for j in 0..nq {
+                        for k in 0..nx {
+                            px[i * nx + k] += y[(i * nq + j) * nx + k];
+                        }
+                    }
+                }
+                let t_px = pair_est(p, x, Some((&px, nq as f64 * sigma3 * sigma3)));
+                let mut qx = vec![0.0; nq * nx];
+                for i in 0..np {
+                    for j in 0..nq {
+                        for k in 0..nx {
+                            qx[j * nx + k] += y[(i * nq + j) * nx + k];
+                        }
+                    }
+                }
+                let t_qx = pair_est(q, x, Some((&qx, np as f64 * sigma3 * sigma3)));
+                let keys: Vec<usize> = pc
+                    .iter()
+                    .zip(&qc)
+                    .map(|(&a, &b)| a as usize * nq + b as usize)
+                    .collect();
+                let mut t_pq = vec![0.0; np * nq];
+                let f = total / n_out.max(1) as f64;
+                for &k in &keys {
+                    t_pq[k] += f;
+                }
+                let mut x3 = project_simplex(y, total);
+                for i in 0..np * nq {
+                    for k in 0..nx {
+                        x3[i * nx + k] += 1e-3 * t_pq[i] * p1[x][k] / total;
+                    }
+                }
+                ipf3(&mut x3, [np, nq, nx], &t_pq, &t_px, &t_qx);
+                (keys, np * nq, x3)
+            }
+        };
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); ngroups];
+        for (r, &k) in keys.iter().enumerate() {
+            groups[k].push(r);
+        }
+        let mut out = vec![0u32; n_out];
+        for (g, mut members) in groups.into_iter().enumerate() {
+            if members.is_empty() {
+                continue;
+            }
+            let row = &cond[g * nx..(g + 1) * nx];
+            let row: Vec<f64> = if row.iter().sum::<f64>() > 0.0 {
+                row.to_vec()
+            } else {
+                p1[x].clone()
+            };
+            let draws = systematic(&row, members.len(), &mut rng);
+            members.shuffle(&mut rng);
+            for (r, v) in members.into_iter().zip(draws) {
+                out[r] = v;
+            }
+        }
+        codes[x] = Some(out);
+        tree_out.push((p, x));
+        if let Some(q) = cl.q {
+            tree_out.push((q, x));
         }
     }
+    let order = tree_out;
 
     let mut builder = TableBuilder::new(names.clone());
     let cols_codes: Vec<Vec<u32>> = codes.into_iter().map(Option::unwrap_or_default).collect();
