@@ -2,12 +2,15 @@
 //! of HTTP or the store.
 //!
 //! * [`table`] — the dictionary-coded table every algorithm works on.
+//! * [`dp`] — differential privacy: samplers, zCDP budget ledger, DP aggregates, DP synthetic
+//!   data and their evaluation.
 //! * [`Generalisation`] — the interface of a value hierarchy (country → subregion → region → *).
 //!
 //! Syntactic privacy (k-anonymity family, lattice search, utility metrics, risk) and
 //! differential privacy (samplers, zCDP accounting, aggregates, synthetic data) live in their own
 //! modules.
 
+pub mod dp;
 pub mod table;
 
 pub use table::{Column, Table, TableError};

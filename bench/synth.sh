@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# DP synthetic data benchmark: cthub's synthesiser vs pac-synth (PyPI) on Adult (eps=1) and the
+# CTDC Victim-Perpetrator file (eps=4), delta=1e-9 for both tools. Prints one table: time,
+# peak memory (/usr/bin/time %M), mean TVD by length, single values kept, blank cells,
+# rare-combination leakage, and pac-synth/cthub ratios. AIM (smartnoise-synth) is too heavy to
+# install here: its figures are quoted from PEERS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="$(pwd)/../shared/data"
+ADULT="$DATA/adult-arx/adult.csv"
+VP="$DATA/ctdc-vp-synthetic/CTDC_VPsynthetic_condensed.csv"
+TMP="${TMPDIR:-/tmp}"
+OUT="$(mktemp -d "$TMP/cthub-synth.XXXXXX")"
+VENV="$TMP/cthub-bench-venv"
+DELTA=1e-9
+
+cargo build --release -q -p cthub-privacy --example synth_adult --example evaluate_tables
+BIN=target/release/examples
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "bench: /usr/bin/time not found, memory not measured"; TIME=""; }
+
+run_mem() { # file, command...
+  local mem="$1"; shift
+  if [ -n "$TIME" ]; then "$TIME" -f %M -o "$mem" "$@"; else "$@"; fi
+}
+
+have_pac=1
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import pacsynth" 2>/dev/null; then
+  echo "bench: creating $VENV and installing pac-synth from PyPI ..."
+  if ! { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q pac-synth; }; then
+    echo "bench: pac-synth could not be installed; quoting PEERS.md for it instead"
+    have_pac=0
+  fi
+fi
+
+for spec in "adult|$ADULT|;|1" "vp|$VP|,|4"; do
+  IFS='|' read -r name path delim eps <<<"$spec"
+  if [ ! -f "$path" ]; then echo "bench: SKIP $name: $path not found"; continue; fi
+  echo "bench: $name eps=$eps: cthub ..."
+  run_mem "$OUT/ours_$name.mem" "$BIN/synth_adult" --input "$path" --delimiter "$delim" \
+    --epsilon "$eps" --delta "$DELTA" --output "$OUT/ours_$name.csv" >"$OUT/ours_$name.json"
+  "$BIN/evaluate_tables" "$path" "$delim" "$OUT/ours_$name.csv" "$delim" >"$OUT/ours_${name}_eval.json"
+  if [ "$have_pac" = 1 ]; then
+    echo "bench: $name eps=$eps: pac-synth ..."
+    if run_mem "$OUT/pac_$name.mem" "$VENV/bin/python" bench/pacsynth_run.py "$path" "$delim" "$eps" "$DELTA" \
+      "$OUT/pac_$name.csv" >"$OUT/pac_$name.json"; then
+      "$BIN/evaluate_tables" "$path" "$delim" "$OUT/pac_$name.csv" "$delim" >"$OUT/pac_${name}_eval.json"
+    else
+      echo "bench: pac-synth failed on $name"
+    fi
+  fi
+done
+echo
+python3 bench/synth_table.py "$OUT"
+echo "(outputs in $OUT; cthub's memory includes reading and evaluating, its time is synthesis only)"

@@ -1,0 +1,136 @@
+//! DP synthetic data: quality on Adult, small categories on the CTDC VP file, input errors.
+
+use std::path::Path;
+
+use cthub_privacy::dp::budget::{epsilon_to_rho, Conversion};
+use cthub_privacy::dp::evaluate::evaluate;
+use cthub_privacy::dp::synth::{synthesize, SynthConfig};
+use cthub_privacy::dp::DpError;
+use cthub_privacy::Table;
+use proptest::prelude::*;
+
+const ADULT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/adult-arx/adult.csv"
+);
+const VP: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/ctdc-vp-synthetic/CTDC_VPsynthetic_condensed.csv"
+);
+
+/// Adult, 9 categorical columns, ε = 1, δ = 1e-9 (ρ ≈ 0.0150, tight conversion).
+/// Targets: AIM's mean TVD (2-way 0.040, 3-way 0.097) and a wide margin over the
+/// independent-columns baseline (2-way 0.081). The noise is fresh on every run and moves the
+/// selected structure: over 12 release-build runs the 2-way TVD had median 0.040 (0.037-0.044,
+/// one earlier run 0.049) and the 3-way median 0.092 (0.086-0.101). The assertions are on the
+/// mean of three runs with a run-to-run allowance (2-way ≤ 0.044, 3-way ≤ 0.101), so that a
+/// failure means a regression rather than an unlucky draw.
+#[test]
+fn adult_meets_quality_targets() {
+    if !Path::new(ADULT).exists() {
+        eprintln!("SKIP: {ADULT} not found");
+        return;
+    }
+    let t = Table::from_csv(Path::new(ADULT), b';').unwrap();
+    assert_eq!((t.n_rows(), t.n_columns()), (30_162, 9));
+    let rho = epsilon_to_rho(1.0, 1e-9, Conversion::Tight).unwrap();
+    let (mut t1, mut t2, mut t3) = (0.0, 0.0, 0.0);
+    let runs = 3;
+    for seed in 0..runs {
+        let mut cfg = SynthConfig::new(rho);
+        cfg.seed = seed;
+        let s = synthesize(&t, &cfg).unwrap();
+        let r = evaluate(&t, &s.table, 3, 10).unwrap();
+        eprintln!(
+            "Adult eps=1 run {seed}: rows {} TVD 1-way {:.4} 2-way {:.4} 3-way {:.4}, single values {}/{}",
+            s.table.n_rows(),
+            r.tvd(1).unwrap(),
+            r.tvd(2).unwrap(),
+            r.tvd(3).unwrap(),
+            r.single_values_surviving,
+            r.single_values_sensitive
+        );
+        t1 += r.tvd(1).unwrap() / runs as f64;
+        t2 += r.tvd(2).unwrap() / runs as f64;
+        t3 += r.tvd(3).unwrap() / runs as f64;
+        assert!(
+            r.tvd(2).unwrap() < 0.081 * 0.6,
+            "not far enough below the independent baseline"
+        );
+    }
+    eprintln!("Adult eps=1 mean of {runs}: TVD 1-way {t1:.4} 2-way {t2:.4} 3-way {t3:.4}");
+    assert!(t2 <= 0.040 * 1.1, "2-way TVD {t2} (target 0.040)");
+    assert!(t3 <= 0.097 + 0.004, "3-way TVD {t3} (target 0.097)");
+}
+
+/// CTDC VP file at ε = 4 (δ = 1e-9): reports how many single values of the input survive.
+#[test]
+fn vp_keeps_small_categories() {
+    if !Path::new(VP).exists() {
+        eprintln!("SKIP: {VP} not found");
+        return;
+    }
+    let t = Table::from_csv(Path::new(VP), b',').unwrap();
+    let rho = epsilon_to_rho(4.0, 1e-9, Conversion::Tight).unwrap();
+    let s = synthesize(&t, &SynthConfig::new(rho)).unwrap();
+    let r = evaluate(&t, &s.table, 3, 10).unwrap();
+    eprintln!(
+        "VP eps=4: {} of {} single values survive (lost: {:?}); TVD 1-way {:.4} 2-way {:.4} 3-way {:.4}; rare-combination leakage {:.3}",
+        r.single_values_surviving,
+        r.single_values_sensitive,
+        r.single_values_lost,
+        r.tvd(1).unwrap(),
+        r.tvd(2).unwrap(),
+        r.tvd(3).unwrap(),
+        r.rare_leakage_share
+    );
+    assert!(r.single_values_surviving * 10 >= r.single_values_sensitive * 9);
+    // the exact record count is not reproduced on purpose: rows = noisy total
+    assert!((s.table.n_rows() as f64 - t.n_rows() as f64).abs() < 500.0);
+}
+
+#[test]
+fn bad_input_is_refused() {
+    let rows = vec![vec!["a".to_string(), "b".to_string()]];
+    let t = Table::from_rows(&["x", "y"], rows);
+    assert_eq!(
+        synthesize(&t, &SynthConfig::new(0.0)).unwrap_err(),
+        DpError::InvalidRho(0.0)
+    );
+    let mut cfg = SynthConfig::new(1.0);
+    cfg.columns = Some(vec!["zz".into()]);
+    assert_eq!(
+        synthesize(&t, &cfg).unwrap_err(),
+        DpError::UnknownColumn("zz".into())
+    );
+    cfg.columns = Some(vec![]);
+    assert_eq!(synthesize(&t, &cfg).unwrap_err(), DpError::NoColumns);
+    let empty = Table::from_rows(&["x"], Vec::<Vec<String>>::new());
+    assert_eq!(
+        synthesize(&empty, &SynthConfig::new(1.0)).unwrap_err(),
+        DpError::EmptyTable
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    /// Any small table: the output has the requested rows, the same columns, and only values of
+    /// the input's (public) domains.
+    #[test]
+    fn output_is_well_formed(
+        rows in proptest::collection::vec(proptest::collection::vec(0u8..5, 3), 1..200),
+        rho in 0.01f64..10.0,
+        n in 0usize..300,
+    ) {
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|v| format!("v{v}")).collect()).collect();
+        let t = Table::from_rows(&["a", "b", "c"], rows);
+        let mut cfg = SynthConfig::new(rho);
+        cfg.rows = Some(n);
+        let s = synthesize(&t, &cfg).unwrap();
+        prop_assert_eq!(s.table.n_rows(), n);
+        prop_assert_eq!(s.table.names(), t.names());
+        for (a, b) in s.table.columns.iter().zip(&t.columns) {
+            prop_assert!(a.values.iter().all(|v| b.values.contains(v)));
+        }
+    }
+}
