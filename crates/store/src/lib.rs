@@ -110,6 +110,21 @@ pub enum StoreError {
     ConnectionLost,
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("dataset {0:?} has no privacy budget; set one first (cthub ledger set-budget)")]
+    NoBudget(String),
+    #[error(
+        "privacy budget of dataset {dataset:?} exceeded: budget rho = {budget}, already spent rho = {spent}, \
+         this release needs rho = {requested}, remaining rho = {}",
+        (budget - spent).max(0.0)
+    )]
+    BudgetExceeded {
+        dataset: String,
+        budget: f64,
+        spent: f64,
+        requested: f64,
+    },
+    #[error("invalid privacy amount: {0}")]
+    InvalidPrivacyAmount(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -226,6 +241,49 @@ pub struct Headline {
     pub by_year: Vec<(i64, u64)>,
 }
 
+/// A dataset's privacy budget (zero-concentrated DP, ρ) and what has been spent on it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrivacyAccount {
+    /// The dataset's key, e.g. `store` (every record of this store), `contribution:3` or
+    /// `file:<sha256>`.
+    pub dataset: String,
+    pub description: String,
+    pub budget_rho: f64,
+    pub spent_rho: f64,
+    pub set_at: String,
+    pub set_by: String,
+    /// Every accepted charge, oldest first.
+    pub charges: Vec<PrivacyCharge>,
+}
+
+/// One accepted charge of the privacy ledger (append-only).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrivacyCharge {
+    pub dataset: String,
+    /// Position in the dataset's ledger, from 0.
+    pub seq: u64,
+    pub at: String,
+    pub actor: String,
+    pub rho: f64,
+    pub purpose: String,
+    /// What was released (kind, parameters, output files), as given by the caller.
+    pub release: serde_json::Value,
+}
+
+/// Relative slack for floating-point sums of ρ (ten charges of 0.1 fit a budget of 1).
+pub(crate) const RHO_SLACK: f64 = 1e-9;
+
+/// Checks a ρ given to the ledger.
+pub(crate) fn check_rho(rho: f64) -> Result<()> {
+    if rho.is_finite() && rho > 0.0 {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidPrivacyAmount(format!(
+            "rho must be a finite number > 0, got {rho}"
+        )))
+    }
+}
+
 /// A database holding cthub's data.
 pub trait Store: Send {
     /// `"sqlite"` or `"postgres"`.
@@ -260,6 +318,32 @@ pub trait Store: Send {
     fn record_audit(&mut self, actor: &str, action: &str, detail: serde_json::Value) -> Result<()>;
     fn counts(&mut self) -> Result<Counts>;
     fn headline(&mut self) -> Result<Headline>;
+
+    /// Sets a dataset's total privacy budget (creating its account). Lowering it below what is
+    /// already spent is refused with [`StoreError::BudgetExceeded`]. Audited.
+    fn set_privacy_budget(
+        &mut self,
+        dataset: &str,
+        description: &str,
+        rho: f64,
+        actor: &str,
+    ) -> Result<PrivacyAccount>;
+    /// A dataset's account with all its charges, or `None` when it has no budget.
+    fn privacy_account(&mut self, dataset: &str) -> Result<Option<PrivacyAccount>>;
+    /// Every account, by dataset key.
+    fn privacy_accounts(&mut self) -> Result<Vec<PrivacyAccount>>;
+    /// Charges `rho` to a dataset in one transaction that checks the remaining budget under a
+    /// lock: two concurrent releases can never spend more than the budget together. Refused
+    /// with [`StoreError::NoBudget`] or [`StoreError::BudgetExceeded`], leaving the ledger as it
+    /// was. Audited.
+    fn charge_privacy(
+        &mut self,
+        dataset: &str,
+        rho: f64,
+        purpose: &str,
+        release: &serde_json::Value,
+        actor: &str,
+    ) -> Result<PrivacyCharge>;
 }
 
 /// One import in progress (one database transaction).

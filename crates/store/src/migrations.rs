@@ -21,7 +21,7 @@ pub struct Migration {
 }
 
 /// The version of the newest migration this build knows.
-pub const LATEST_VERSION: i64 = 4;
+pub const LATEST_VERSION: i64 = 5;
 
 /// All migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -264,6 +264,63 @@ DROP INDEX case_record_registration_from;
 DROP INDEX case_record_country_of_exploitation;
 ALTER TABLE case_record DROP COLUMN record, DROP COLUMN raw;
 CREATE INDEX case_record_contribution ON case_record(contribution_id, id);
+",
+    },
+    Migration {
+        version: 5,
+        description: "privacy budgets and the append-only privacy ledger",
+        sqlite: "
+CREATE TABLE privacy_budget (
+    dataset     TEXT PRIMARY KEY,
+    description TEXT NOT NULL,
+    rho         REAL NOT NULL CHECK (rho > 0),
+    set_at      TEXT NOT NULL,
+    set_by      TEXT NOT NULL
+);
+CREATE TABLE privacy_charge (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset TEXT NOT NULL REFERENCES privacy_budget(dataset),
+    seq     INTEGER NOT NULL,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    rho     REAL NOT NULL CHECK (rho > 0),
+    purpose TEXT NOT NULL,
+    release TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (dataset, seq)
+);
+CREATE TRIGGER privacy_charge_no_update BEFORE UPDATE ON privacy_charge
+BEGIN SELECT RAISE(ABORT, 'privacy_charge is append-only'); END;
+CREATE TRIGGER privacy_charge_no_delete BEFORE DELETE ON privacy_charge
+BEGIN SELECT RAISE(ABORT, 'privacy_charge is append-only'); END;
+",
+        postgres: "
+CREATE TABLE privacy_budget (
+    dataset     TEXT PRIMARY KEY,
+    description TEXT NOT NULL,
+    rho         DOUBLE PRECISION NOT NULL CHECK (rho > 0),
+    set_at      TEXT NOT NULL,
+    set_by      TEXT NOT NULL
+);
+CREATE TABLE privacy_charge (
+    id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    dataset TEXT NOT NULL REFERENCES privacy_budget(dataset),
+    seq     BIGINT NOT NULL,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    rho     DOUBLE PRECISION NOT NULL CHECK (rho > 0),
+    purpose TEXT NOT NULL,
+    release TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (dataset, seq)
+);
+CREATE FUNCTION cthub_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END
+$$;
+CREATE TRIGGER privacy_charge_no_update_delete BEFORE UPDATE OR DELETE ON privacy_charge
+    FOR EACH ROW EXECUTE FUNCTION cthub_append_only();
+CREATE TRIGGER privacy_charge_no_truncate BEFORE TRUNCATE ON privacy_charge
+    FOR EACH STATEMENT EXECUTE FUNCTION cthub_append_only();
 ",
     },
 ];

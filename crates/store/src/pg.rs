@@ -14,9 +14,10 @@ use crate::migrations::{self, MIGRATIONS, PG_MIGRATIONS_TABLE};
 use crate::piped::{self, WriterJob};
 use crate::segment;
 use crate::{
-    build_headline, headline_sql, import_audit_detail, now, parse_severity, to_i64, to_u32, to_u64,
-    AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline, ImportTx,
-    QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION,
+    build_headline, check_rho, headline_sql, import_audit_detail, now, parse_severity, to_i64,
+    to_u32, to_u64, AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline,
+    ImportTx, PrivacyAccount, PrivacyCharge, QuarantinedRow, Result, RowCounts, Store, StoreError,
+    StoredRecord, LATEST_VERSION, RHO_SLACK,
 };
 
 /// A cthub store in a PostgreSQL database (optionally in one schema of it).
@@ -595,10 +596,173 @@ impl Store for PgStore {
         tx.commit()?;
         build_headline(totals, others, flows, years)
     }
+
+    fn set_privacy_budget(
+        &mut self,
+        dataset: &str,
+        description: &str,
+        rho: f64,
+        actor: &str,
+    ) -> Result<PrivacyAccount> {
+        check_rho(rho)?;
+        let mut tx = self.client()?.transaction()?;
+        // Serialise with charges of the same dataset (see charge_privacy).
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&dataset])?;
+        let spent = spent_on(&mut tx, dataset)?;
+        if spent > rho * (1.0 + RHO_SLACK) {
+            return Err(StoreError::BudgetExceeded {
+                dataset: dataset.to_string(),
+                budget: rho,
+                spent,
+                requested: 0.0,
+            });
+        }
+        let at = now();
+        tx.execute(
+            "INSERT INTO privacy_budget (dataset, description, rho, set_at, set_by) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dataset) DO UPDATE SET \
+             description = excluded.description, rho = excluded.rho, set_at = excluded.set_at, \
+             set_by = excluded.set_by",
+            &[&dataset, &description, &rho, &at, &actor],
+        )?;
+        insert_audit(
+            &mut tx,
+            &at,
+            actor,
+            "privacy-budget",
+            &serde_json::json!({ "dataset": dataset, "rho": rho, "description": description }),
+        )?;
+        let account = account_of(&mut tx, dataset)?
+            .ok_or_else(|| StoreError::Corrupt("the new privacy budget vanished".into()))?;
+        tx.commit()?;
+        Ok(account)
+    }
+
+    fn privacy_account(&mut self, dataset: &str) -> Result<Option<PrivacyAccount>> {
+        account_of(self.client()?, dataset)
+    }
+
+    fn privacy_accounts(&mut self) -> Result<Vec<PrivacyAccount>> {
+        let c = self.client()?;
+        let names: Vec<String> = c
+            .query("SELECT dataset FROM privacy_budget ORDER BY dataset", &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut out = Vec::with_capacity(names.len());
+        for n in names {
+            out.extend(account_of(c, &n)?);
+        }
+        Ok(out)
+    }
+
+    fn charge_privacy(
+        &mut self,
+        dataset: &str,
+        rho: f64,
+        purpose: &str,
+        release: &serde_json::Value,
+        actor: &str,
+    ) -> Result<PrivacyCharge> {
+        check_rho(rho)?;
+        let mut tx = self.client()?.transaction()?;
+        // A per-dataset lock held to commit: concurrent charges of one dataset run one after
+        // the other, each seeing the other's spending.
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&dataset])?;
+        let budget: f64 = tx
+            .query_opt(
+                "SELECT rho FROM privacy_budget WHERE dataset = $1",
+                &[&dataset],
+            )?
+            .map(|r| r.get(0))
+            .ok_or_else(|| StoreError::NoBudget(dataset.to_string()))?;
+        let spent = spent_on(&mut tx, dataset)?;
+        if spent + rho > budget * (1.0 + RHO_SLACK) {
+            return Err(StoreError::BudgetExceeded {
+                dataset: dataset.to_string(),
+                budget,
+                spent,
+                requested: rho,
+            });
+        }
+        let seq: i64 = tx
+            .query_one(
+                "SELECT COUNT(*) FROM privacy_charge WHERE dataset = $1",
+                &[&dataset],
+            )?
+            .get(0);
+        let at = now();
+        let release_text = serde_json::to_string(release)?;
+        tx.execute(
+            "INSERT INTO privacy_charge (dataset, seq, at, actor, rho, purpose, release) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&dataset, &seq, &at, &actor, &rho, &purpose, &release_text],
+        )?;
+        insert_audit(
+            &mut tx,
+            &at,
+            actor,
+            "privacy-charge",
+            &serde_json::json!({ "dataset": dataset, "seq": seq, "rho": rho, "purpose": purpose }),
+        )?;
+        tx.commit()?;
+        Ok(PrivacyCharge {
+            dataset: dataset.to_string(),
+            seq: to_u64(seq, "ledger position")?,
+            at,
+            actor: actor.to_string(),
+            rho,
+            purpose: purpose.to_string(),
+            release: release.clone(),
+        })
+    }
 }
 
 /// Inside the import's transaction: create the organisation and the contribution row; a
 /// contribution with the same SHA-256 (committed before, or concurrently) is refused.
+fn spent_on(c: &mut impl GenericClient, dataset: &str) -> Result<f64> {
+    Ok(c.query_one(
+        "SELECT COALESCE(SUM(rho), 0.0)::DOUBLE PRECISION FROM privacy_charge WHERE dataset = $1",
+        &[&dataset],
+    )?
+    .get(0))
+}
+
+fn account_of(c: &mut impl GenericClient, dataset: &str) -> Result<Option<PrivacyAccount>> {
+    let Some(b) = c.query_opt(
+        "SELECT description, rho, set_at, set_by FROM privacy_budget WHERE dataset = $1",
+        &[&dataset],
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut charges = Vec::new();
+    for r in c.query(
+        "SELECT seq, at, actor, rho, purpose, release FROM privacy_charge \
+         WHERE dataset = $1 ORDER BY seq",
+        &[&dataset],
+    )? {
+        charges.push(PrivacyCharge {
+            dataset: dataset.to_string(),
+            seq: to_u64(r.get(0), "ledger position")?,
+            at: r.get(1),
+            actor: r.get(2),
+            rho: r.get(3),
+            purpose: r.get(4),
+            release: serde_json::from_str(r.get::<_, &str>(5))?,
+        });
+    }
+    Ok(Some(PrivacyAccount {
+        dataset: dataset.to_string(),
+        description: b.get(0),
+        budget_rho: b.get(1),
+        spent_rho: charges.iter().map(|c| c.rho).sum(),
+        set_at: b.get(2),
+        set_by: b.get(3),
+        charges,
+    }))
+}
+
 fn start_import(tx: &mut Transaction<'_>, meta: &ContributionMeta) -> Result<i64> {
     let s = &meta.source;
     let already = |tx: &mut Transaction<'_>| -> Result<StoreError> {

@@ -13,9 +13,10 @@ use crate::migrations::{self, MIGRATIONS, SQLITE_MIGRATIONS_TABLE};
 use crate::piped::{self, WriterJob};
 use crate::segment;
 use crate::{
-    build_headline, headline_sql, import_audit_detail, now, parse_severity, to_u32, to_u64,
-    AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline, ImportTx,
-    QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION,
+    build_headline, check_rho, headline_sql, import_audit_detail, now, parse_severity, to_u32,
+    to_u64, AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline,
+    ImportTx, PrivacyAccount, PrivacyCharge, QuarantinedRow, Result, RowCounts, Store, StoreError,
+    StoredRecord, LATEST_VERSION, RHO_SLACK,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -469,6 +470,190 @@ impl Store for SqliteStore {
         tx.finish()?;
         build_headline(totals, others, flows, years)
     }
+
+    fn set_privacy_budget(
+        &mut self,
+        dataset: &str,
+        description: &str,
+        rho: f64,
+        actor: &str,
+    ) -> Result<PrivacyAccount> {
+        check_rho(rho)?;
+        let tx = self
+            .conn_mut()?
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let spent = spent_on(&tx, dataset)?;
+        if spent > rho * (1.0 + RHO_SLACK) {
+            return Err(StoreError::BudgetExceeded {
+                dataset: dataset.to_string(),
+                budget: rho,
+                spent,
+                requested: 0.0,
+            });
+        }
+        let at = now();
+        tx.execute(
+            "INSERT INTO privacy_budget (dataset, description, rho, set_at, set_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (dataset) DO UPDATE SET \
+             description = excluded.description, rho = excluded.rho, set_at = excluded.set_at, \
+             set_by = excluded.set_by",
+            params![dataset, description, rho, at, actor],
+        )?;
+        insert_audit(
+            &tx,
+            &at,
+            actor,
+            "privacy-budget",
+            &serde_json::json!({ "dataset": dataset, "rho": rho, "description": description }),
+        )?;
+        let account = account_of(&tx, dataset)?
+            .ok_or_else(|| StoreError::Corrupt("the new privacy budget vanished".into()))?;
+        tx.commit()?;
+        Ok(account)
+    }
+
+    fn privacy_account(&mut self, dataset: &str) -> Result<Option<PrivacyAccount>> {
+        account_of(self.connection()?, dataset)
+    }
+
+    fn privacy_accounts(&mut self) -> Result<Vec<PrivacyAccount>> {
+        let conn = self.connection()?;
+        let names: Vec<String> = conn
+            .prepare("SELECT dataset FROM privacy_budget ORDER BY dataset")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::with_capacity(names.len());
+        for n in names {
+            out.extend(account_of(conn, &n)?);
+        }
+        Ok(out)
+    }
+
+    fn charge_privacy(
+        &mut self,
+        dataset: &str,
+        rho: f64,
+        purpose: &str,
+        release: &serde_json::Value,
+        actor: &str,
+    ) -> Result<PrivacyCharge> {
+        check_rho(rho)?;
+        // IMMEDIATE takes the write lock first: the check and the insert are atomic.
+        let tx = self
+            .conn_mut()?
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let budget: f64 = tx
+            .query_row(
+                "SELECT rho FROM privacy_budget WHERE dataset = ?1",
+                [dataset],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NoBudget(dataset.to_string()))?;
+        let spent = spent_on(&tx, dataset)?;
+        if spent + rho > budget * (1.0 + RHO_SLACK) {
+            return Err(StoreError::BudgetExceeded {
+                dataset: dataset.to_string(),
+                budget,
+                spent,
+                requested: rho,
+            });
+        }
+        let seq: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM privacy_charge WHERE dataset = ?1",
+            [dataset],
+            |r| r.get(0),
+        )?;
+        let at = now();
+        let release_text = serde_json::to_string(release)?;
+        tx.execute(
+            "INSERT INTO privacy_charge (dataset, seq, at, actor, rho, purpose, release) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![dataset, seq, at, actor, rho, purpose, release_text],
+        )?;
+        insert_audit(
+            &tx,
+            &at,
+            actor,
+            "privacy-charge",
+            &serde_json::json!({ "dataset": dataset, "seq": seq, "rho": rho, "purpose": purpose }),
+        )?;
+        tx.commit()?;
+        Ok(PrivacyCharge {
+            dataset: dataset.to_string(),
+            seq: to_u64(seq, "ledger position")?,
+            at,
+            actor: actor.to_string(),
+            rho,
+            purpose: purpose.to_string(),
+            release: release.clone(),
+        })
+    }
+}
+
+fn spent_on(conn: &Connection, dataset: &str) -> Result<f64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(rho), 0.0) FROM privacy_charge WHERE dataset = ?1",
+        [dataset],
+        |r| r.get(0),
+    )?)
+}
+
+fn account_of(conn: &Connection, dataset: &str) -> Result<Option<PrivacyAccount>> {
+    let Some((description, budget, set_at, set_by)) = conn
+        .query_row(
+            "SELECT description, rho, set_at, set_by FROM privacy_budget WHERE dataset = ?1",
+            [dataset],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, f64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            },
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let rows = conn
+        .prepare(
+            "SELECT seq, at, actor, rho, purpose, release FROM privacy_charge \
+             WHERE dataset = ?1 ORDER BY seq",
+        )?
+        .query_map([dataset], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut charges = Vec::with_capacity(rows.len());
+    for (seq, at, actor, rho, purpose, release) in rows {
+        charges.push(PrivacyCharge {
+            dataset: dataset.to_string(),
+            seq: to_u64(seq, "ledger position")?,
+            at,
+            actor,
+            rho,
+            purpose,
+            release: serde_json::from_str(&release)?,
+        });
+    }
+    Ok(Some(PrivacyAccount {
+        dataset: dataset.to_string(),
+        description,
+        budget_rho: budget,
+        spent_rho: charges.iter().map(|c| c.rho).sum(),
+        set_at,
+        set_by,
+        charges,
+    }))
 }
 
 const INSERT_RECORD: &str =
@@ -661,4 +846,3 @@ fn start_import(conn: &Connection, meta: &ContributionMeta) -> Result<i64> {
     )?;
     Ok(conn.last_insert_rowid())
 }
-

@@ -24,6 +24,8 @@ on_both_backends!(
     ten_thousand_rows,
     database_errors_surface_and_the_store_recovers,
     migration_4_moves_record_text_into_segments,
+    privacy_ledger_enforces_budgets,
+    concurrent_charges_never_overspend,
 );
 
 fn country(s: &str) -> Country {
@@ -902,4 +904,97 @@ fn migration_4_moves_record_text_into_segments(fx: &Fixture) {
     assert_eq!(all[3].contribution_id, c.id);
     assert_eq!(Some(&all[3].record), new[0].record.as_ref());
     assert_eq!(s.counts().unwrap().records, 4);
+}
+
+fn privacy_ledger_enforces_budgets(fx: &Fixture) {
+    let mut s = fx.open();
+    let release = serde_json::json!({ "kind": "aggregates" });
+    match s.charge_privacy("store", 0.1, "x", &release, "me") {
+        Err(StoreError::NoBudget(d)) => assert_eq!(d, "store"),
+        other => panic!("charging without a budget: {other:?}"),
+    }
+    assert!(s.privacy_account("store").unwrap().is_none());
+    let acc = s
+        .set_privacy_budget("store", "all records", 1.0, "admin")
+        .unwrap();
+    assert_eq!((acc.budget_rho, acc.spent_rho), (1.0, 0.0));
+    for i in 0..10 {
+        let c = s
+            .charge_privacy("store", 0.1, &format!("release {i}"), &release, "analyst")
+            .expect("ten charges of 0.1 fit a budget of 1");
+        assert_eq!(c.seq, i);
+    }
+    let err = s
+        .charge_privacy("store", 0.05, "one too many", &release, "analyst")
+        .unwrap_err();
+    assert!(matches!(err, StoreError::BudgetExceeded { requested, .. } if requested == 0.05));
+    let msg = err.to_string();
+    assert!(msg.contains("exceeded") && msg.contains("0.05"), "{msg}");
+    let acc = s.privacy_account("store").unwrap().unwrap();
+    assert_eq!(
+        acc.charges.len(),
+        10,
+        "a refused charge leaves the ledger unchanged"
+    );
+    assert!((acc.spent_rho - 1.0).abs() < 1e-9);
+    assert_eq!(acc.charges[3].purpose, "release 3");
+    assert_eq!(acc.charges[3].release, release);
+    // Lowering the budget below what is spent is refused; raising it works.
+    assert!(matches!(
+        s.set_privacy_budget("store", "all records", 0.5, "admin"),
+        Err(StoreError::BudgetExceeded { .. })
+    ));
+    s.set_privacy_budget("store", "all records", 2.0, "admin")
+        .unwrap();
+    s.charge_privacy("store", 0.5, "after raise", &release, "analyst")
+        .unwrap();
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            s.charge_privacy("store", bad, "bad", &release, "analyst"),
+            Err(StoreError::InvalidPrivacyAmount(_))
+        ));
+    }
+    assert_eq!(s.privacy_accounts().unwrap().len(), 1);
+    // Append-only, and audited.
+    assert!(fx
+        .raw_exec("UPDATE privacy_charge SET rho = 0.0001")
+        .is_err());
+    assert!(fx.raw_exec("DELETE FROM privacy_charge").is_err());
+    let log = s.audit_log().unwrap();
+    assert_eq!(
+        log.iter().filter(|e| e.action == "privacy-charge").count(),
+        11
+    );
+    assert_eq!(
+        log.iter().filter(|e| e.action == "privacy-budget").count(),
+        2
+    );
+}
+
+fn concurrent_charges_never_overspend(fx: &Fixture) {
+    fx.open()
+        .set_privacy_budget("store", "all", 1.0, "admin")
+        .unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let location = fx.location();
+            std::thread::spawn(move || {
+                let mut s = cthub_store::open(&location).unwrap();
+                s.charge_privacy("store", 0.3, &format!("t{i}"), &serde_json::json!({}), "x")
+                    .is_ok()
+            })
+        })
+        .collect();
+    let ok = threads
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .filter(|&b| b)
+        .count();
+    assert_eq!(
+        ok, 3,
+        "three charges of 0.3 fit a budget of 1, the fourth must not"
+    );
+    let acc = fx.open().privacy_account("store").unwrap().unwrap();
+    assert!(acc.spent_rho <= 1.0);
+    assert_eq!(acc.charges.len(), 3);
 }
