@@ -4,6 +4,7 @@ mod demo;
 mod export;
 mod import;
 mod out;
+mod release;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -104,6 +105,18 @@ enum Command {
     Demo(demo::DemoArgs),
     /// The main job: generate the demo dataset, import it into the store and print the headline indicators.
     Up(demo::UpArgs),
+    /// De-identified releases (DP aggregates, DP synthetic data), each charged to the privacy ledger.
+    #[command(subcommand)]
+    Release(release::ReleaseCommand),
+    /// The privacy ledger: budgets per dataset and every release charged to them.
+    Ledger {
+        #[command(subcommand)]
+        command: Option<release::LedgerCommand>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -123,6 +136,12 @@ fn main() -> ExitCode {
         Command::Stats { store, json } => stats(&store, json),
         Command::Demo(a) => demo::run_demo(a),
         Command::Up(a) => demo::run_up(a),
+        Command::Release(c) => release::run_release(c),
+        Command::Ledger {
+            command,
+            store,
+            json,
+        } => release::run_ledger(command, store, json),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -11,6 +11,7 @@
 //! modules.
 
 pub mod dp;
+pub mod report;
 pub mod table;
 
 pub use table::{Column, Table, TableError};

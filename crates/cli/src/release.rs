@@ -1,0 +1,797 @@
+//! `cthub release …` and `cthub ledger …`: de-identified releases charged to the privacy ledger.
+//!
+//! Every differentially private release follows the same order, so that nothing leaves the
+//! process unless the ledger accepted its cost:
+//! 1. check the parameters and that the dataset's remaining budget covers the release;
+//! 2. read the sensitive table (the store's records flattened to a CTDC layout, or a file);
+//! 3. compute the release in memory;
+//! 4. charge the ledger (checked again under the store's lock; refused = nothing written);
+//! 5. write the files into a temporary directory beside `--out` and rename it into place, so a
+//!    partially written release is never left behind.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand, ValueEnum};
+use cthub_privacy::dp::aggregates::{dp_aggregates, AggregateConfig, AggregateRelease};
+use cthub_privacy::dp::budget::{epsilon_to_rho, rho_to_epsilon, Conversion};
+use cthub_privacy::dp::evaluate::evaluate;
+use cthub_privacy::dp::synth::{synthesize, SynthConfig};
+use cthub_privacy::report::{Audience, Bar, Bars, Report, Section, TableData};
+use cthub_privacy::table::TableBuilder;
+use cthub_privacy::{Generalisation, Table};
+use cthub_standard::ctdc::CtdcSchema;
+use cthub_store::{PrivacyAccount, Store};
+
+use crate::{exit, out, StoreArgs};
+
+#[derive(Subcommand)]
+pub enum ReleaseCommand {
+    /// Differentially private counts of every combination of up to --length columns, each with
+    /// a 95% interval; small country counts fall back to subregion/region.
+    Aggregates(AggregateArgs),
+    /// Differentially private synthetic records (marginal-based), in the input's columns.
+    Synthetic(SyntheticArgs),
+}
+
+#[derive(Subcommand)]
+pub enum LedgerCommand {
+    /// Show every dataset's budget, spending and charges (the default).
+    Show {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a dataset's total privacy budget (as ε at δ, or as zCDP ρ).
+    SetBudget(SetBudgetArgs),
+}
+
+/// The columns a store's records are flattened to before a release.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ReleaseLayout {
+    /// CTDC synthetic 2024/2025 (27 columns).
+    #[value(name = "ctdc-synthetic-2024")]
+    CtdcSynthetic2024,
+    /// CTDC synthetic 2021.
+    #[value(name = "ctdc-synthetic-2021")]
+    CtdcSynthetic2021,
+    /// CTDC Victim-Perpetrator (16 columns).
+    #[value(name = "ctdc-vp")]
+    CtdcVp,
+}
+
+impl ReleaseLayout {
+    fn schema(self) -> CtdcSchema {
+        match self {
+            ReleaseLayout::CtdcSynthetic2024 => CtdcSchema::Synthetic2024,
+            ReleaseLayout::CtdcSynthetic2021 => CtdcSchema::Synthetic2021,
+            ReleaseLayout::CtdcVp => CtdcSchema::VictimPerpetrator,
+        }
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct InputArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Release from this delimited file instead of the store's records; its SHA-256 names its
+    /// ledger account (`file:<sha256>`), which lives in the store.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Field delimiter of --input (one character; \t for tab).
+    #[arg(long, default_value = ",")]
+    pub delimiter: String,
+    /// Only the records of this contribution (ledger account `contribution:<id>`); default all
+    /// records (account `store`).
+    #[arg(long, conflicts_with = "input")]
+    pub contribution: Option<i64>,
+    /// Columns the store's records are flattened to.
+    #[arg(long, value_enum, default_value = "ctdc-synthetic-2024")]
+    pub layout: ReleaseLayout,
+}
+
+#[derive(Args, Clone)]
+pub struct DpArgs {
+    /// Privacy loss ε of this release (> 0); charged to the dataset's budget as zCDP ρ.
+    #[arg(long)]
+    pub epsilon: f64,
+    /// δ of the (ε, δ) statement (0 < δ < 1).
+    #[arg(long, default_value_t = 1e-6)]
+    pub delta: f64,
+    /// Columns to release (comma-separated; default: all, or the headline set for aggregates).
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// A column identifying the person: each person's records are bounded together.
+    #[arg(long)]
+    pub person_id: Option<String>,
+    /// Records kept per person when --person-id is given.
+    #[arg(long, default_value_t = 1)]
+    pub max_records_per_person: usize,
+    /// Output directory (must not exist).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Machine-readable summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Clone)]
+pub struct AggregateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub dp: DpArgs,
+    /// Longest combination of columns counted (reporting length).
+    #[arg(long, default_value_t = 3)]
+    pub length: usize,
+}
+
+#[derive(Args, Clone)]
+pub struct SyntheticArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub dp: DpArgs,
+    /// Seed of the sampling step (the noise always comes from the system's randomness).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Args, Clone)]
+pub struct SetBudgetArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Account: `store`, `contribution:<id>` or `file:<sha256>` (or use --input FILE).
+    #[arg(long, required_unless_present = "input")]
+    pub dataset: Option<String>,
+    /// The budget of the file's account (`file:<sha256>`).
+    #[arg(long, conflicts_with = "dataset")]
+    pub input: Option<PathBuf>,
+    /// Total budget as ε (with --delta).
+    #[arg(long, required_unless_present = "rho")]
+    pub epsilon: Option<f64>,
+    #[arg(long, default_value_t = 1e-6)]
+    pub delta: f64,
+    /// Total budget as zCDP ρ.
+    #[arg(long, conflicts_with = "epsilon")]
+    pub rho: Option<f64>,
+    /// What the dataset is.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The columns counted by default when releasing aggregates of a CTDC layout.
+const HEADLINE_COLUMNS: &[&str] = &[
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+    "isForcedLabour",
+    "isSexualExploit",
+    "isOtherExploit",
+];
+
+fn actor() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "cthub".to_string())
+}
+
+fn delimiter(s: &str) -> anyhow::Result<u8> {
+    match s {
+        "\\t" | "\t" | "tab" => Ok(b'\t'),
+        s if s.len() == 1 => Ok(s.as_bytes()[0]),
+        _ => bail!("--delimiter must be one character (or \\t), got {s:?}"),
+    }
+}
+
+/// The sensitive table and the ledger account it is charged to.
+struct Sensitive {
+    table: Table,
+    dataset: String,
+    description: String,
+}
+
+fn file_dataset(path: &Path) -> anyhow::Result<String> {
+    let (sha, _) = cthub_ingest::pipeline::hash_file(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(format!("file:{sha}"))
+}
+
+fn dataset_of(input: &InputArgs) -> anyhow::Result<(String, String)> {
+    Ok(match (&input.input, input.contribution) {
+        (Some(p), _) => (file_dataset(p)?, format!("file {}", p.display())),
+        (None, Some(c)) => (format!("contribution:{c}"), format!("contribution {c}")),
+        (None, None) => ("store".to_string(), "every record of the store".to_string()),
+    })
+}
+
+fn load(input: &InputArgs, store: &mut dyn Store) -> anyhow::Result<Sensitive> {
+    let (dataset, description) = dataset_of(input)?;
+    let table = match &input.input {
+        Some(p) => Table::from_csv(p, delimiter(&input.delimiter)?)?,
+        None => {
+            let schema = input.layout.schema();
+            let header: Vec<String> = cthub_standard::crosswalk::columns(schema)
+                .iter()
+                .map(|c| c.column.to_string())
+                .collect();
+            let mut b = TableBuilder::new(header);
+            store.for_each_record(input.contribution, &mut |r| {
+                let row = cthub_standard::crosswalk::to_row(schema, &r.record);
+                b.push(row.iter().map(String::as_str));
+                Ok(())
+            })?;
+            b.finish()
+        }
+    };
+    if table.n_rows() == 0 {
+        bail!("{description} has no records to release");
+    }
+    Ok(Sensitive {
+        table,
+        dataset,
+        description,
+    })
+}
+
+/// Refuses early (before reading any data) when the account is missing or too small.
+fn precheck(store: &mut dyn Store, dataset: &str, rho: f64) -> anyhow::Result<()> {
+    let Some(acc) = store.privacy_account(dataset)? else {
+        bail!(
+            "dataset {dataset:?} has no privacy budget; set one first, e.g. \
+             `cthub ledger set-budget --dataset {dataset} --epsilon 10`"
+        );
+    };
+    if acc.spent_rho + rho > acc.budget_rho * (1.0 + 1e-9) {
+        return Err(cthub_store::StoreError::BudgetExceeded {
+            dataset: dataset.to_string(),
+            budget: acc.budget_rho,
+            spent: acc.spent_rho,
+            requested: rho,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn rho_of(epsilon: f64, delta: f64) -> anyhow::Result<f64> {
+    epsilon_to_rho(epsilon, delta, Conversion::Tight).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn select_columns(table: &Table, asked: &[String], default: Option<&[&str]>) -> Vec<String> {
+    if !asked.is_empty() {
+        return asked.to_vec();
+    }
+    let names = table.names();
+    match default {
+        Some(d) if d.iter().all(|c| names.contains(c)) => d.iter().map(|c| c.to_string()).collect(),
+        _ => names.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+/// Writes a release directory atomically: files go to a sibling temporary directory that is
+/// renamed to `out` only when complete.
+fn write_release(out: &Path, files: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
+    if out.exists() {
+        bail!("{} already exists; releases never overwrite", out.display());
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "release".into());
+    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let result = (|| -> anyhow::Result<()> {
+        for (file, bytes) in files {
+            std::fs::write(tmp.join(file), bytes)
+                .with_context(|| format!("cannot write {}", tmp.join(file).display()))?;
+        }
+        std::fs::rename(&tmp, out)
+            .with_context(|| format!("cannot move the release to {}", out.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+fn table_csv(t: &Table) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(t.names())?;
+    for r in 0..t.n_rows() {
+        w.write_record(t.columns.iter().map(|c| c.value(r)))?;
+    }
+    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+}
+
+fn ledger_section(acc: &PrivacyAccount, delta: f64) -> Section {
+    let eps = |rho: f64| {
+        rho_to_epsilon(rho, delta, Conversion::Tight)
+            .map(|e| format!("{e:.4}"))
+            .unwrap_or_else(|_| "-".into())
+    };
+    Section {
+        title: format!("Privacy ledger of {}", acc.dataset),
+        text: format!(
+            "Budget rho = {:.6} (epsilon {} at delta {delta:e}); spent rho = {:.6}; remaining rho = {:.6}.",
+            acc.budget_rho,
+            eps(acc.budget_rho),
+            acc.spent_rho,
+            (acc.budget_rho - acc.spent_rho).max(0.0)
+        ),
+        table: Some(TableData {
+            header: vec![
+                "#".into(),
+                "at".into(),
+                "by".into(),
+                "rho".into(),
+                format!("epsilon at delta {delta:e}"),
+                "purpose".into(),
+            ],
+            rows: acc
+                .charges
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.seq.to_string(),
+                        c.at.clone(),
+                        c.actor.clone(),
+                        format!("{:.6}", c.rho),
+                        eps(c.rho),
+                        c.purpose.clone(),
+                    ]
+                })
+                .collect(),
+        }),
+        bars: None,
+    }
+}
+
+fn print_ledger_line(acc: &PrivacyAccount) {
+    println!(
+        "ledger {}: budget rho {:.6}, spent {:.6} in {} release(s), remaining {:.6}",
+        acc.dataset,
+        acc.budget_rho,
+        acc.spent_rho,
+        acc.charges.len(),
+        (acc.budget_rho - acc.spent_rho).max(0.0)
+    );
+}
+
+/// The fallback hierarchy of a country column: alpha-2 → UN M49 subregion → region → `*`,
+/// built for the values present (values that are not countries have no coarser level).
+struct CountryHierarchy {
+    levels: HashMap<String, [String; 2]>,
+}
+
+impl CountryHierarchy {
+    fn for_values(values: &[String]) -> CountryHierarchy {
+        use cthub_standard::Vocab;
+        let levels = values
+            .iter()
+            .filter_map(|v| {
+                let c = cthub_standard::Country::parse(v)?;
+                let region = c.region()?.label().to_string();
+                let sub = c.subregion().unwrap_or_else(|| region.clone());
+                Some((v.clone(), [sub, region]))
+            })
+            .collect();
+        CountryHierarchy { levels }
+    }
+}
+
+impl Generalisation for CountryHierarchy {
+    fn levels(&self) -> usize {
+        4
+    }
+    fn generalise(&self, value: &str, level: usize) -> Option<&str> {
+        match level {
+            0 => Some(value).filter(|_| self.levels.contains_key(value)).map(|_| {
+                // Level 0 is the value itself.
+                self.levels.get_key_value(value).map(|(k, _)| k.as_str()).unwrap_or("")
+            }),
+            1 | 2 => self.levels.get(value).map(|l| l[level - 1].as_str()),
+            3 => Some("*"),
+            _ => None,
+        }
+    }
+}
+
+pub fn run_release(cmd: ReleaseCommand) -> anyhow::Result<u8> {
+    match cmd {
+        ReleaseCommand::Aggregates(a) => aggregates(a),
+        ReleaseCommand::Synthetic(a) => synthetic(a),
+    }
+}
+
+fn aggregates(a: AggregateArgs) -> anyhow::Result<u8> {
+    let rho = rho_of(a.dp.epsilon, a.dp.delta)?;
+    if a.length == 0 {
+        bail!("--length must be at least 1");
+    }
+    let mut store = cthub_store::open(&a.input.store.database)?;
+    let (dataset, _) = dataset_of(&a.input)?;
+    precheck(store.as_mut(), &dataset, rho)?;
+    let s = load(&a.input, store.as_mut())?;
+    let columns = select_columns(&s.table, &a.dp.columns, Some(HEADLINE_COLUMNS));
+    let mut config = AggregateConfig::new(columns.clone(), rho);
+    config.reporting_length = a.length;
+    config.person_id = a.dp.person_id.clone();
+    config.max_records_per_person = a.dp.max_records_per_person;
+    let countries: Vec<(String, CountryHierarchy)> = columns
+        .iter()
+        .filter(|c| {
+            let lc = c.to_ascii_lowercase();
+            lc.contains("citizenship") || lc.contains("countryofexploitation")
+        })
+        .filter_map(|c| {
+            let col = s.table.column(c).ok()?;
+            Some((c.clone(), CountryHierarchy::for_values(&col.values)))
+        })
+        .collect();
+    let hierarchies: HashMap<String, &dyn Generalisation> = countries
+        .iter()
+        .map(|(c, h)| (c.clone(), h as &dyn Generalisation))
+        .collect();
+    let release = dp_aggregates(&s.table, &config, &hierarchies)?;
+    let purpose = format!(
+        "DP aggregates of {} columns, length {}, epsilon {} at delta {:e}",
+        columns.len(),
+        a.length,
+        a.dp.epsilon,
+        a.dp.delta
+    );
+    let record = serde_json::json!({
+        "kind": "aggregates", "columns": columns, "length": a.length,
+        "epsilon": a.dp.epsilon, "delta": a.dp.delta, "out": a.dp.out.display().to_string(),
+    });
+    store.charge_privacy(&dataset, rho, &purpose, &record, &actor())?;
+    let acc = store
+        .privacy_account(&dataset)?
+        .context("the ledger account vanished")?;
+    let report = aggregate_report(&release, &a, &acc, &s.description);
+    let mut csv = Vec::new();
+    release.write_csv(&mut csv)?;
+    write_release(
+        &a.dp.out,
+        &[
+            ("aggregates.csv", csv),
+            ("aggregates.json", serde_json::to_vec_pretty(&release)?),
+            ("report.json", report.to_json()?.into_bytes()),
+            ("report.html", report.to_html().into_bytes()),
+        ],
+    )?;
+    if a.dp.json {
+        out::json(&serde_json::json!({
+            "out": a.dp.out, "dataset": dataset, "rho": rho, "epsilon": a.dp.epsilon,
+            "delta": a.dp.delta, "counts": release.counts.len(), "noisy_total": release.total,
+            "ledger": acc,
+        }));
+    } else {
+        println!(
+            "released {} noisy counts (noisy total {} [{}, {}]) to {}",
+            release.counts.len(),
+            release.total.count,
+            release.total.lower,
+            release.total.upper,
+            a.dp.out.display()
+        );
+        print_ledger_line(&acc);
+    }
+    Ok(exit::OK)
+}
+
+fn aggregate_report(
+    r: &AggregateRelease,
+    a: &AggregateArgs,
+    acc: &PrivacyAccount,
+    description: &str,
+) -> Report {
+    let mut rep = Report::new("cthub release: differentially private aggregates", Audience::Public);
+    rep.fact("dataset", format!("{} ({description})", acc.dataset))
+        .fact("epsilon", a.dp.epsilon)
+        .fact("delta", a.dp.delta)
+        .fact("zCDP rho", format!("{:.6}", r.rho))
+        .fact("columns", r.columns.join(", "))
+        .fact("reporting length", r.reporting_length)
+        .fact("records per person (bound)", r.max_records_per_person)
+        .fact(
+            "noisy total",
+            format!("{} (95%: {}-{})", r.total.count, r.total.lower, r.total.upper),
+        );
+    rep.sections.push(Section {
+        title: "Noise and thresholds by combination length".into(),
+        text: "Counts below the threshold are not published at their detailed level; country \
+               combinations fall back to UN M49 subregion or region and are marked with the level."
+            .into(),
+        table: Some(TableData {
+            header: ["length", "marginals", "rho", "sigma", "95% half-width", "threshold", "published", "fallback"]
+                .map(String::from)
+                .to_vec(),
+            rows: r
+                .lengths
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.length.to_string(),
+                        l.marginals.to_string(),
+                        format!("{:.6}", l.rho),
+                        format!("{:.2}", l.sigma),
+                        l.half_width_95.to_string(),
+                        l.threshold.to_string(),
+                        l.published.to_string(),
+                        l.fallback.to_string(),
+                    ]
+                })
+                .collect(),
+        }),
+        bars: None,
+    });
+    // One chart per single column (length-1 counts), with their 95% intervals.
+    for col in &r.columns {
+        let items: Vec<Bar> = r
+            .counts
+            .iter()
+            .filter(|c| c.columns.len() == 1 && &c.columns[0] == col)
+            .take(40)
+            .map(|c| Bar {
+                label: format!(
+                    "{}{}",
+                    c.values[0],
+                    if c.levels[0] > 0 { " (generalised)" } else { "" }
+                ),
+                value: c.noisy.count as f64,
+                interval: Some((c.noisy.lower as f64, c.noisy.upper as f64)),
+            })
+            .collect();
+        if !items.is_empty() {
+            rep.sections.push(Section {
+                title: format!("{col}: noisy counts with 95% intervals"),
+                bars: Some(Bars {
+                    label: col.clone(),
+                    items,
+                }),
+                ..Section::default()
+            });
+        }
+    }
+    rep.sections.push(ledger_section(acc, a.dp.delta));
+    rep.details = serde_json::json!({ "lengths": r.lengths, "total": r.total });
+    rep
+}
+
+fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
+    let rho = rho_of(a.dp.epsilon, a.dp.delta)?;
+    let mut store = cthub_store::open(&a.input.store.database)?;
+    let (dataset, _) = dataset_of(&a.input)?;
+    precheck(store.as_mut(), &dataset, rho)?;
+    let s = load(&a.input, store.as_mut())?;
+    let columns = select_columns(&s.table, &a.dp.columns, None);
+    let mut config = SynthConfig::new(rho);
+    config.columns = Some(columns.clone());
+    config.person_id = a.dp.person_id.clone();
+    config.max_records_per_person = a.dp.max_records_per_person;
+    config.seed = a.seed;
+    let started = std::time::Instant::now();
+    let synth = synthesize(&s.table, &config)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let purpose = format!(
+        "DP synthetic data, {} columns, epsilon {} at delta {:e}",
+        columns.len(),
+        a.dp.epsilon,
+        a.dp.delta
+    );
+    let record = serde_json::json!({
+        "kind": "synthetic", "columns": columns, "epsilon": a.dp.epsilon,
+        "delta": a.dp.delta, "out": a.dp.out.display().to_string(),
+    });
+    store.charge_privacy(&dataset, rho, &purpose, &record, &actor())?;
+    let acc = store
+        .privacy_account(&dataset)?
+        .context("the ledger account vanished")?;
+    // The quality report compares with the sensitive columns (internal: exact figures).
+    let sensitive = project(&s.table, &columns)?;
+    let quality = evaluate(&sensitive, &synth.table, 3, 10)?;
+    let mut public = Report::new("cthub release: differentially private synthetic data", Audience::Public);
+    public
+        .fact("dataset", format!("{} ({})", acc.dataset, s.description))
+        .fact("epsilon", a.dp.epsilon)
+        .fact("delta", a.dp.delta)
+        .fact("zCDP rho", format!("{:.6}", synth.rho))
+        .fact("synthetic records", synth.table.n_rows())
+        .fact("columns", columns.join(", "))
+        .fact(
+            "model",
+            format!(
+                "{} dependencies: {}",
+                synth.tree.len(),
+                synth
+                    .tree
+                    .iter()
+                    .map(|(x, p)| format!("{x}<-{p}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    public.sections.push(Section {
+        title: "What this is".into(),
+        text: "Records generated from a model fitted to noisy marginals of the sensitive data. \
+               They are not real cases; no record corresponds to a person. The number of records \
+               is itself noisy."
+            .into(),
+        ..Section::default()
+    });
+    public.sections.push(ledger_section(&acc, a.dp.delta));
+    let mut internal = Report::new("cthub release: quality of the synthetic data", Audience::Internal);
+    internal
+        .fact("dataset", &acc.dataset)
+        .fact("sensitive records", quality.sensitive_rows)
+        .fact("synthetic records", quality.synthetic_rows)
+        .fact("record expansion", format!("{:.4}", quality.record_expansion))
+        .fact("synthesis time (s)", format!("{seconds:.2}"))
+        .fact(
+            "rare combinations leaked (count < 10)",
+            format!(
+                "{} of {} ({:.1}%)",
+                quality.rare_leaked,
+                quality.rare_combinations,
+                quality.rare_leakage_share * 100.0
+            ),
+        )
+        .fact(
+            "single values kept",
+            format!(
+                "{} of {}",
+                quality.single_values_surviving, quality.single_values_sensitive
+            ),
+        );
+    internal.sections.push(Section {
+        title: "Mean total-variation distance by combination length".into(),
+        bars: Some(Bars {
+            label: "mean TVD".into(),
+            items: quality
+                .lengths
+                .iter()
+                .map(|l| Bar {
+                    label: format!("{}-way", l.length),
+                    value: (l.mean_tvd * 10_000.0).round() / 10_000.0,
+                    interval: None,
+                })
+                .collect(),
+        }),
+        table: Some(TableData {
+            header: ["length", "mean TVD", "max TVD", "preserved", "suppressed", "fabricated"]
+                .map(String::from)
+                .to_vec(),
+            rows: quality
+                .lengths
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.length.to_string(),
+                        format!("{:.4}", l.mean_tvd),
+                        format!("{:.4}", l.max_tvd),
+                        l.preserved.to_string(),
+                        l.suppressed.to_string(),
+                        l.fabricated.to_string(),
+                    ]
+                })
+                .collect(),
+        }),
+        ..Section::default()
+    });
+    internal.sections.push(Section {
+        title: "Preservation by count bucket".into(),
+        table: Some(TableData {
+            header: ["sensitive count", "combinations", "preserved", "share"]
+                .map(String::from)
+                .to_vec(),
+            rows: quality
+                .buckets
+                .iter()
+                .map(|b| {
+                    vec![
+                        b.bucket.clone(),
+                        b.sensitive_combinations.to_string(),
+                        b.preserved.to_string(),
+                        format!("{:.3}", b.preserved_share),
+                    ]
+                })
+                .collect(),
+        }),
+        ..Section::default()
+    });
+    internal.details = serde_json::to_value(&quality)?;
+    write_release(
+        &a.dp.out,
+        &[
+            ("synthetic.csv", table_csv(&synth.table)?),
+            ("report.json", public.to_json()?.into_bytes()),
+            ("report.html", public.to_html().into_bytes()),
+            ("quality.internal.json", internal.to_json()?.into_bytes()),
+            ("quality.internal.html", internal.to_html().into_bytes()),
+        ],
+    )?;
+    if a.dp.json {
+        out::json(&serde_json::json!({
+            "out": a.dp.out, "dataset": dataset, "rho": rho, "epsilon": a.dp.epsilon,
+            "delta": a.dp.delta, "synthetic_records": synth.table.n_rows(),
+            "tvd": { "1": quality.tvd(1), "2": quality.tvd(2), "3": quality.tvd(3) },
+            "seconds": seconds, "ledger": acc,
+        }));
+    } else {
+        println!(
+            "released {} synthetic records to {} (mean TVD 1/2/3-way {:.4}/{:.4}/{:.4}; see quality.internal.html)",
+            synth.table.n_rows(),
+            a.dp.out.display(),
+            quality.tvd(1).unwrap_or(f64::NAN),
+            quality.tvd(2).unwrap_or(f64::NAN),
+            quality.tvd(3).unwrap_or(f64::NAN)
+        );
+        print_ledger_line(&acc);
+    }
+    Ok(exit::OK)
+}
+
+/// The table restricted to `columns`, in that order.
+fn project(t: &Table, columns: &[String]) -> anyhow::Result<Table> {
+    let mut cols = Vec::with_capacity(columns.len());
+    for c in columns {
+        cols.push(t.column(c)?.clone());
+    }
+    Ok(Table { columns: cols })
+}
+
+pub fn run_ledger(cmd: Option<LedgerCommand>, store: StoreArgs, json: bool) -> anyhow::Result<u8> {
+    match cmd.unwrap_or(LedgerCommand::Show { store, json }) {
+        LedgerCommand::Show { store, json } => {
+            let mut s = cthub_store::open(&store.database)?;
+            let accounts = s.privacy_accounts()?;
+            if json {
+                out::json(&accounts);
+            } else if accounts.is_empty() {
+                println!("no privacy budgets set (cthub ledger set-budget --dataset store --epsilon 10)");
+            } else {
+                for acc in &accounts {
+                    print_ledger_line(acc);
+                    for c in &acc.charges {
+                        println!(
+                            "  #{:<3} {}  {:<10} rho {:.6}  {}",
+                            c.seq, c.at, c.actor, c.rho, c.purpose
+                        );
+                    }
+                }
+            }
+            Ok(exit::OK)
+        }
+        LedgerCommand::SetBudget(a) => {
+            let dataset = match (&a.dataset, &a.input) {
+                (Some(d), _) => d.clone(),
+                (None, Some(p)) => file_dataset(p)?,
+                (None, None) => bail!("give --dataset or --input"),
+            };
+            let rho = match (a.rho, a.epsilon) {
+                (Some(r), _) => r,
+                (None, Some(e)) => rho_of(e, a.delta)?,
+                (None, None) => bail!("give --epsilon or --rho"),
+            };
+            let mut s = cthub_store::open(&a.store.database)?;
+            let acc = s.set_privacy_budget(&dataset, &a.description, rho, &actor())?;
+            if a.json {
+                out::json(&acc);
+            } else {
+                print_ledger_line(&acc);
+            }
+            Ok(exit::OK)
+        }
+    }
+}
