@@ -8,8 +8,10 @@
 //! differential privacy (samplers, zCDP accounting, aggregates, synthetic data) live in their own
 //! modules.
 
+pub mod hierarchy;
 pub mod table;
 
+pub use hierarchy::{Builtin, CodedHierarchy, Hierarchy, HierarchyError};
 pub use table::{Column, Table, TableError};
 
 /// A generalisation hierarchy of one column: level 0 is the value itself, the last level is the

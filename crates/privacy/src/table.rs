@@ -50,7 +50,10 @@ impl Column {
 
     /// The code of `value`, if it occurs.
     pub fn code_of(&self, value: &str) -> Option<u32> {
-        self.values.iter().position(|v| v == value).map(|i| i as u32)
+        self.values
+            .iter()
+            .position(|v| v == value)
+            .map(|i| i as u32)
     }
 }
 
