@@ -9,9 +9,13 @@
 //! modules.
 
 pub mod hierarchy;
+pub mod metrics;
+pub mod sdc;
 pub mod table;
 
 pub use hierarchy::{Builtin, CodedHierarchy, Hierarchy, HierarchyError};
+pub use metrics::MetricKind;
+pub use sdc::{anonymise, Distance, Model, Problem, Release, ReleaseSummary, SdcError};
 pub use table::{Column, Table, TableError};
 
 /// A generalisation hierarchy of one column: level 0 is the value itself, the last level is the
