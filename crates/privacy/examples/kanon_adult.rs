@@ -57,6 +57,30 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         suppression_limit: limit,
         metric,
     };
+    if args.get(4).map(String::as_str) == Some("exhaustive") {
+        // Cross-check: evaluate every node of the lattice.
+        let engine = cthub_privacy::sdc::Engine::new(&table, &problem)?;
+        let (best, stats) = cthub_privacy::sdc::lattice::exhaustive(&engine, &engine.lattice);
+        let best = best.ok_or("no solution")?;
+        let frontier = (0..engine.lattice.size)
+            .filter(|&i| {
+                let lv = engine.lattice.levels(i);
+                let anon = |l: &[u8]| engine.evaluate(&engine.classes_at(l), l).1;
+                anon(&lv)
+                    && (0..lv.len()).filter(|&q| lv[q] > 0).all(|q| {
+                        let mut p = lv.clone();
+                        p[q] -= 1;
+                        !anon(&p)
+                    })
+            })
+            .count();
+        println!(
+            "{}",
+            serde_json::json!({"exhaustive_levels": best.levels, "exhaustive_value": best.value,
+                "anonymous_nodes": stats.anonymous_nodes, "minimal_anonymous_nodes": frontier,
+                "exhaustive_ms": stats.search_ms})
+        );
+    }
     let release = anonymise(&table, &problem)?;
     let s = &release.summary;
     let figures = serde_json::json!({

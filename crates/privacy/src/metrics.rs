@@ -5,8 +5,10 @@
 //!
 //! * **discernibility**: `Σ_{E ∉ S} |E|² + Σ_{E ∈ S} n·|E|` (each record is charged the number
 //!   of records it cannot be told apart from; a suppressed record is indistinguishable from all).
-//!   Lower bound `Σ_E |E|²`: suppression only increases the charge, and merging classes only
-//!   increases a sum of squares, so the bound never decreases under generalisation.
+//!   Lower bound `Σ_E |E|·max(|E|, k)` where `k` is the k of k-anonymity (1 without it): in an
+//!   anonymous generalisation a record is suppressed (charge `n ≥ k`) or in a class of at least
+//!   `k` records that contains its whole current class; merging classes only increases the sum,
+//!   so the bound never decreases under generalisation.
 //! * **loss**: the generalisation intensity of a cell is `(leaves under its label − 1) /
 //!   (leaves of the hierarchy − 1)`, 1 for a suppressed cell; the metric is the mean over all
 //!   cells of the quasi-identifiers. Lower bound: the same without suppression.
@@ -40,6 +42,8 @@ pub struct Metric {
     pub n: u64,
     /// Per QI: `Σ_v f_in(v) log2 f_in(v)` over the input.
     pub input_entropy_terms: Vec<f64>,
+    /// Smallest size of a non-suppressed class in any anonymous node (k, or 1).
+    pub min_class: u32,
 }
 
 fn xlog2x(x: f64) -> f64 {
@@ -60,6 +64,7 @@ impl Metric {
                 .iter()
                 .map(|f| f.iter().map(|&c| xlog2x(c as f64)).sum())
                 .collect(),
+            min_class: 1,
         }
     }
 
@@ -137,11 +142,14 @@ impl Metric {
         hierarchies: &[CodedHierarchy],
     ) -> f64 {
         match self.kind {
-            MetricKind::Discernibility => classes
-                .counts
-                .iter()
-                .map(|&c| f64::from(c) * f64::from(c))
-                .sum(),
+            MetricKind::Discernibility => {
+                let k = self.min_class;
+                classes
+                    .counts
+                    .iter()
+                    .map(|&c| f64::from(c) * f64::from(c.max(k)))
+                    .sum()
+            }
             MetricKind::Loss => {
                 let q = hierarchies.len() as f64;
                 if q == 0.0 || self.n == 0 {

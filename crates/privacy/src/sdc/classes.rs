@@ -36,8 +36,9 @@ impl Hasher for KeyHasher {
     }
     #[inline]
     fn write_u64(&mut self, x: u64) {
-        let h = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 29);
+        // Folded 128-bit multiply: every input bit reaches every output bit.
+        let p = u128::from(self.0 ^ x) * 0x9E37_79B9_7F4A_7C15_u128;
+        self.0 = (p as u64) ^ ((p >> 64) as u64);
     }
 }
 
@@ -109,6 +110,54 @@ fn bits_for(domain: usize) -> u32 {
     (64 - max.leading_zeros()).max(1)
 }
 
+/// A reusable open-addressing hash table from packed keys to class numbers (linear probing;
+/// a generation stamp per slot makes clearing free). Grouping is the search's inner loop, and
+/// reusing one table avoids allocating and rehashing at every node.
+#[derive(Debug, Default)]
+pub struct Grouper {
+    /// `(key, generation, value)` per slot: one cache line access per probe.
+    slots: Vec<(u64, u32, u32)>,
+    generation: u32,
+    mask: usize,
+}
+
+impl Grouper {
+    /// Clears the table and makes room for `n` distinct keys (the table used is the smallest
+    /// power of two at least twice `n`, so small groupings stay in cache).
+    pub fn reset(&mut self, n: usize) {
+        let want = (n.max(8) * 2).next_power_of_two();
+        if want > self.slots.len() {
+            self.slots = vec![(0, 0, 0); want];
+            self.generation = 0;
+        }
+        self.mask = want - 1;
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.slots.iter_mut().for_each(|s| s.1 = 0);
+            self.generation = 1;
+        }
+    }
+
+    /// The value of `key`, inserting `value` if the key is new. At most `n` keys (of the last
+    /// [`Grouper::reset`]) may be inserted.
+    #[inline(always)]
+    pub fn get_or_insert(&mut self, key: u64, value: u32) -> u32 {
+        let p = u128::from(key) * 0x9E37_79B9_7F4A_7C15_u128;
+        let mut i = ((p as u64) ^ ((p >> 64) as u64)) as usize & self.mask;
+        loop {
+            let slot = &mut self.slots[i];
+            if slot.1 != self.generation {
+                *slot = (key, self.generation, value);
+                return value;
+            }
+            if slot.0 == key {
+                return slot.2;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
 /// The equivalence classes of one node.
 #[derive(Debug, Clone, Default)]
 pub struct Classes {
@@ -159,7 +208,9 @@ impl Classes {
             if c == next {
                 out.keys.push(key);
                 out.counts.push(0);
-                out.hist.resize(out.hist.len() + width, 0);
+                if width > 0 {
+                    out.hist.resize(out.hist.len() + width, 0);
+                }
             }
             out.counts[c as usize] += 1;
             for (s, &col) in sensitive_columns.iter().enumerate() {
@@ -172,14 +223,17 @@ impl Classes {
     }
 
     /// Regroups classes under `f` (a key map that merges keys), adding counts and histograms.
-    pub fn regroup(&self, width: usize, f: impl Fn(u64) -> u64) -> Classes {
-        let mut map: KeyMap<u32> = KeyMap::default();
-        map.reserve(self.len() / 2 + 1);
-        let mut out = Classes::default();
+    pub fn regroup(&self, width: usize, grouper: &mut Grouper, f: impl Fn(u64) -> u64) -> Classes {
+        grouper.reset(self.len());
+        let mut out = Classes {
+            keys: Vec::with_capacity(self.len() / 2 + 1),
+            counts: Vec::with_capacity(self.len() / 2 + 1),
+            hist: Vec::new(),
+        };
         for (i, &key) in self.keys.iter().enumerate() {
             let k = f(key);
             let next = out.keys.len() as u32;
-            let c = *map.entry(k).or_insert(next) as usize;
+            let c = grouper.get_or_insert(k, next) as usize;
             if c == next as usize {
                 out.keys.push(k);
                 out.counts.push(0);
@@ -206,6 +260,7 @@ impl Classes {
         hierarchies: &[CodedHierarchy],
         from: &[u8],
         to: &[u8],
+        grouper: &mut Grouper,
     ) -> Classes {
         let changed: Vec<usize> = (0..from.len()).filter(|&i| from[i] != to[i]).collect();
         if changed.len() == 1 {
@@ -216,7 +271,7 @@ impl Classes {
             let map: Vec<u32> = (0..h.labels[a].len() as u32)
                 .map(|c| h.lift(c, a, b))
                 .collect();
-            return self.regroup(layout.hist_width, |key| {
+            return self.regroup(layout.hist_width, grouper, |key| {
                 layout.with_code(key, qi, map[layout.code(key, qi) as usize])
             });
         }
@@ -233,7 +288,7 @@ impl Classes {
                 )
             })
             .collect();
-        self.regroup(layout.hist_width, |mut key| {
+        self.regroup(layout.hist_width, grouper, |mut key| {
             for (qi, map) in &maps {
                 key = layout.with_code(key, *qi, map[layout.code(key, *qi) as usize]);
             }
@@ -260,10 +315,16 @@ mod tests {
 
     #[test]
     fn snapshot_and_regroup() {
-        let rows = [["a", "x", "s"], ["a", "x", "t"], ["b", "x", "s"], ["a", "y", "s"]];
+        let rows = [
+            ["a", "x", "s"],
+            ["a", "x", "t"],
+            ["b", "x", "s"],
+            ["a", "y", "s"],
+        ];
         let t = Table::from_rows(
             &["p", "q", "s"],
-            rows.iter().map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
+            rows.iter()
+                .map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
         );
         let l = Layout::new(&[2, 2], &[2]).unwrap();
         let (c, rc) = Classes::snapshot(&t, &l, &[0, 1], &[2]);
@@ -271,7 +332,7 @@ mod tests {
         assert_eq!(c.counts, vec![2, 1, 1]);
         assert_eq!(c.hist_of(0, 2), &[1, 1]);
         assert_eq!(rc, vec![0, 0, 1, 2]);
-        let all = c.regroup(2, |k| k & !l.masks[0]);
+        let all = c.regroup(2, &mut Grouper::default(), |k| k & !l.masks[0]);
         assert_eq!(all.counts, vec![3, 1]);
         assert_eq!(all.hist_of(0, 2), &[2, 1]);
         assert_eq!(all.records(), 4);

@@ -199,12 +199,7 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
                     .filter_map(|&p| previous.get(&(p as u32)).map(|c| (p, c)))
                     .min_by_key(|(_, c)| c.len());
                 match source {
-                    Some((p, c)) => c.roll_up(
-                        &engine.layout,
-                        &engine.hierarchies,
-                        &lattice.levels(p),
-                        &levels,
-                    ),
+                    Some((p, c)) => engine.roll_up(c, &lattice.levels(p), &levels),
                     None => engine.classes_at(&levels),
                 }
             };

@@ -43,7 +43,10 @@ pub enum SdcError {
     SuppressionLimit(f64),
     #[error("the quasi-identifiers need {0} bits per key; at most 64 are supported")]
     KeyTooWide(u32),
-    #[error("the generalisation lattice is too large (more than {} nodes)", lattice::MAX_NODES)]
+    #[error(
+        "the generalisation lattice is too large (more than {} nodes)",
+        lattice::MAX_NODES
+    )]
     LatticeTooLarge,
     #[error("no transformation satisfies the privacy models within the suppression limit")]
     NoSolution,
@@ -78,6 +81,7 @@ pub struct Engine<'a> {
     /// Whether anonymity is inherited by generalisations (see [`model`]).
     pub monotone: bool,
     pub lattice: Lattice,
+    grouper: std::cell::RefCell<classes::Grouper>,
 }
 
 impl<'a> Engine<'a> {
@@ -147,11 +151,8 @@ impl<'a> Engine<'a> {
             })
             .collect();
         let max_suppressed = (problem.suppression_limit * n as f64 + 1e-9).floor() as u64;
-        let monotone = max_suppressed == 0
-            || problem
-                .models
-                .iter()
-                .all(Model::monotone_with_suppression);
+        let monotone =
+            max_suppressed == 0 || problem.models.iter().all(Model::monotone_with_suppression);
         Ok(Engine {
             table,
             qi_columns,
@@ -169,11 +170,23 @@ impl<'a> Engine<'a> {
                 overall,
                 hierarchies: sensitive_h,
             },
-            metric: Metric::new(problem.metric, n as u64, &frequencies),
+            metric: Metric {
+                min_class: problem
+                    .models
+                    .iter()
+                    .filter_map(|m| match m {
+                        Model::KAnonymity { k } => Some((*k).min(u32::MAX as usize) as u32),
+                        _ => None,
+                    })
+                    .max()
+                    .unwrap_or(1),
+                ..Metric::new(problem.metric, n as u64, &frequencies)
+            },
             hierarchies,
             max_suppressed,
             monotone,
             lattice,
+            grouper: Default::default(),
         })
     }
 
@@ -183,14 +196,33 @@ impl<'a> Engine<'a> {
         if levels == zero.as_slice() {
             return self.snapshot.clone();
         }
-        self.snapshot
-            .roll_up(&self.layout, &self.hierarchies, &zero, levels)
+        self.roll_up(&self.snapshot, &zero, levels)
+    }
+
+    /// Classes of node `to` from the classes of node `from` (`from <= to`).
+    pub fn roll_up(&self, classes: &Classes, from: &[u8], to: &[u8]) -> Classes {
+        let mut grouper = self.grouper.borrow_mut();
+        classes.roll_up(&self.layout, &self.hierarchies, from, to, &mut grouper)
     }
 
     /// Which classes fail the models, and how many records they hold.
     pub fn failing(&self, classes: &Classes) -> (Vec<bool>, u64) {
         let width = self.layout.hist_width;
         let mut suppressed = 0u64;
+        if let Some(k) = self.checker.k_only() {
+            let failing: Vec<bool> = classes
+                .counts
+                .iter()
+                .map(|&c| {
+                    let fail = (c as usize) < k;
+                    if fail {
+                        suppressed += u64::from(c);
+                    }
+                    fail
+                })
+                .collect();
+            return (failing, suppressed);
+        }
         let failing: Vec<bool> = (0..classes.len())
             .map(|c| {
                 let count = classes.counts[c];
@@ -234,9 +266,7 @@ impl<'a> Engine<'a> {
         let mut map = vec![0u32; self.snapshot.len()];
         let classes = {
             let mut index: classes::KeyMap<u32> = Default::default();
-            let node = self
-                .snapshot
-                .roll_up(&self.layout, &self.hierarchies, &zero, levels);
+            let node = self.roll_up(&self.snapshot, &zero, levels);
             for (i, &k) in node.keys.iter().enumerate() {
                 index.insert(k, i as u32);
             }
@@ -251,13 +281,9 @@ impl<'a> Engine<'a> {
             node
         };
         let (failing, suppressed) = self.failing(&classes);
-        let value = self.metric.value(
-            &classes,
-            &failing,
-            levels,
-            &self.layout,
-            &self.hierarchies,
-        );
+        let value = self
+            .metric
+            .value(&classes, &failing, levels, &self.layout, &self.hierarchies);
         let mut out = self.table.clone();
         for (qi, &col) in self.qi_columns.iter().enumerate() {
             let h = &self.hierarchies[qi];

@@ -81,6 +81,9 @@ pub struct Checker {
 impl Checker {
     /// Whether a class of `count` records with histogram block `hist` satisfies every model.
     pub fn class_ok(&self, count: u32, hist: &[u32]) -> bool {
+        if let Some(k) = self.k_only() {
+            return count as usize >= k;
+        }
         self.models.iter().all(|m| match *m {
             Model::KAnonymity { k } => count as usize >= k,
             Model::DistinctLDiversity { attribute, l } => {
@@ -111,6 +114,17 @@ impl Checker {
                 dist <= t + EPS
             }
         })
+    }
+}
+
+impl Checker {
+    /// `Some(k)` when the only model is k-anonymity (the fast path).
+    #[inline]
+    pub fn k_only(&self) -> Option<usize> {
+        match self.models.as_slice() {
+            [Model::KAnonymity { k }] => Some(*k),
+            _ => None,
+        }
     }
 }
 
@@ -194,7 +208,10 @@ mod tests {
             models: vec![
                 Model::KAnonymity { k: 2 },
                 Model::DistinctLDiversity { attribute: 0, l: 2 },
-                Model::EntropyLDiversity { attribute: 0, l: 2.0 },
+                Model::EntropyLDiversity {
+                    attribute: 0,
+                    l: 2.0,
+                },
             ],
             slots: vec![(0, 2)],
             overall: vec![vec![0.5, 0.5]],
