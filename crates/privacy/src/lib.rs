@@ -8,11 +8,13 @@
 //! differential privacy (samplers, zCDP accounting, aggregates, synthetic data) live in their own
 //! modules.
 
+pub mod config;
 pub mod hierarchy;
 pub mod metrics;
 pub mod sdc;
 pub mod table;
 
+pub use config::{ConfigError, ReleaseConfig};
 pub use hierarchy::{Builtin, CodedHierarchy, Hierarchy, HierarchyError};
 pub use metrics::MetricKind;
 pub use sdc::{anonymise, Distance, Model, Problem, Release, ReleaseSummary, SdcError};
