@@ -11,12 +11,14 @@
 pub mod config;
 pub mod hierarchy;
 pub mod metrics;
+pub mod risk;
 pub mod sdc;
 pub mod table;
 
 pub use config::{ConfigError, ReleaseConfig};
 pub use hierarchy::{Builtin, CodedHierarchy, Hierarchy, HierarchyError};
 pub use metrics::MetricKind;
+pub use risk::{assess as assess_risk, RiskSummary};
 pub use sdc::{anonymise, Distance, Model, Problem, Release, ReleaseSummary, SdcError};
 pub use table::{Column, Table, TableError};
 
