@@ -98,7 +98,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         "lattice_size": s.search.lattice_size,
         "nodes_checked": s.search.nodes_checked,
         "nodes_pruned": s.search.nodes_pruned,
+        "nodes_infeasible": s.search.nodes_infeasible,
         "anonymous_nodes": s.search.anonymous_nodes,
+        "classes_rolled_up": s.search.classes_rolled_up,
     });
     println!("{}", serde_json::to_string_pretty(&figures)?);
     Ok(())

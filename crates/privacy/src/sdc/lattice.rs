@@ -17,6 +17,16 @@
 //!   l-diversity, or any model with a zero suppression limit) a node above an anonymous node is
 //!   anonymous (*tagged*, not checked).
 //!
+//! * **Projections** (Incognito's subset property): a record whose label on one QI, or whose
+//!   pair of labels on two QIs, is shared by fewer than `k` records is in a class smaller than
+//!   `k` at every node with those levels, so it must be suppressed there. Before the sweep,
+//!   the suppressed records this forces are counted for every level of every QI and every
+//!   pair of levels of every pair of QIs (on tiny projected tables), together with the set of
+//!   distinct tuples concerned (a bitset). A node's forced suppression is at least the weight of
+//!   the union of its pairs' sets; when that exceeds the limit the node is not anonymous and is
+//!   never evaluated. The per-QI counts give a minimum level per QI: the sweep only covers the
+//!   box above it.
+//!
 //! Before the sweep a greedy descent from the top node (at each step, the anonymous direct
 //! predecessor with the best metric) provides a good first `best`, so pruning starts at once.
 //!
@@ -101,10 +111,14 @@ pub struct SearchStats {
     pub nodes_checked: usize,
     /// Nodes skipped because of the utility bound (theirs or a predecessor's).
     pub nodes_pruned: usize,
+    /// Nodes skipped because a one- or two-QI projection forces too much suppression.
+    pub nodes_infeasible: usize,
     /// Checked nodes known anonymous from a predecessor.
     pub nodes_tagged_anonymous: usize,
     /// Anonymous nodes found.
     pub anonymous_nodes: usize,
+    /// Classes read by roll-ups: the work of the search, independent of the machine.
+    pub classes_rolled_up: usize,
     /// Wall-clock time of the search, milliseconds.
     pub search_ms: f64,
 }
@@ -120,11 +134,188 @@ fn better(value: f64, best: &Option<Optimum>) -> bool {
     best.as_ref().is_none_or(|b| value < b.value)
 }
 
-/// Greedy descent from the top (see the module docs).
-fn greedy_bound(engine: &Engine, lattice: &Lattice, stats: &mut SearchStats) -> Option<Optimum> {
+/// QIs `i < j`: `ok[combo]` and `rare[combo]` (see [`Feasibility`]).
+type PairProjection = (usize, usize, Vec<bool>, Vec<Vec<u64>>);
+
+/// Which nodes can be anonymous at all, from one- and two-QI projections (see the module docs).
+struct Feasibility {
+    /// Lowest feasible level per QI.
+    min: Vec<u8>,
+    /// `pairs[(i, j)]`: feasibility of each `(level_i, level_j)`, row-major over `j`'s levels,
+    /// and the bitset of snapshot classes whose pair of labels is rare (empty: none).
+    pairs: Vec<PairProjection>,
+    /// Snapshot class sizes, to weigh a union of sets.
+    weights: Vec<u32>,
+    limit: u64,
+    scratch: std::cell::RefCell<Vec<u64>>,
+}
+
+impl Feasibility {
+    fn new(engine: &Engine, lattice: &Lattice) -> Feasibility {
+        let q = lattice.max.len();
+        let k = engine.metric.min_class;
+        let limit = engine.max_suppressed;
+        if k <= 1 {
+            return Feasibility {
+                min: vec![0; q],
+                pairs: Vec::new(),
+                weights: Vec::new(),
+                limit,
+                scratch: Default::default(),
+            };
+        }
+        let snap = &engine.snapshot;
+        let code = |c: usize, qi: usize| engine.layout.code(snap.keys[c], qi);
+        // Forced suppression of one QI at one level.
+        let mut min = vec![0u8; q];
+        for (qi, h) in engine.hierarchies.iter().enumerate() {
+            let mut level = lattice.max[qi];
+            for l in (0..=lattice.max[qi]).rev() {
+                let mut freq = vec![0u64; h.labels[l as usize].len()];
+                for c in 0..snap.len() {
+                    freq[h.lift(code(c, qi), 0, l as usize) as usize] += u64::from(snap.counts[c]);
+                }
+                let forced: u64 = freq.iter().filter(|&&f| f < u64::from(k)).sum();
+                if forced > limit {
+                    break;
+                }
+                level = l;
+            }
+            min[qi] = level;
+        }
+        // Forced suppression of pairs, on the distinct level-0 pairs.
+        let mut pairs = Vec::new();
+        for i in 0..q {
+            for j in i + 1..q {
+                let mut grouper = super::classes::Grouper::default();
+                grouper.reset(snap.len());
+                let mut keys: Vec<(u32, u32)> = Vec::new();
+                let mut counts: Vec<u64> = Vec::new();
+                let mut pair_of = Vec::with_capacity(snap.len());
+                for c in 0..snap.len() {
+                    let key = (u64::from(code(c, i)) << 32) | u64::from(code(c, j));
+                    let next = keys.len() as u32;
+                    let slot = grouper.get_or_insert(key, next) as usize;
+                    if slot == keys.len() {
+                        keys.push((code(c, i), code(c, j)));
+                        counts.push(0);
+                    }
+                    counts[slot] += u64::from(snap.counts[c]);
+                    pair_of.push(slot as u32);
+                }
+                let words = snap.len().div_ceil(64);
+                let mut sets =
+                    vec![Vec::new(); (lattice.max[i] as usize + 1) * (lattice.max[j] as usize + 1)];
+                let (hi, hj) = (&engine.hierarchies[i], &engine.hierarchies[j]);
+                let width = lattice.max[j] as usize + 1;
+                let mut ok = vec![true; (lattice.max[i] as usize + 1) * width];
+                for li in min[i]..=lattice.max[i] {
+                    for lj in min[j]..=lattice.max[j] {
+                        let mut g = super::classes::Grouper::default();
+                        g.reset(keys.len());
+                        let mut freq: Vec<u64> = Vec::new();
+                        let mut slot_of = Vec::with_capacity(keys.len());
+                        for &(a, b) in &keys {
+                            let key = (u64::from(hi.lift(a, 0, li as usize)) << 32)
+                                | u64::from(hj.lift(b, 0, lj as usize));
+                            let next = freq.len() as u32;
+                            let s = g.get_or_insert(key, next) as usize;
+                            if s == freq.len() {
+                                freq.push(0);
+                            }
+                            slot_of.push(s);
+                        }
+                        for (p, &s) in slot_of.iter().enumerate() {
+                            freq[s] += counts[p];
+                        }
+                        let rare: Vec<bool> =
+                            slot_of.iter().map(|&s| freq[s] < u64::from(k)).collect();
+                        let forced: u64 = rare
+                            .iter()
+                            .zip(&counts)
+                            .filter(|(&r, _)| r)
+                            .map(|(_, &c)| c)
+                            .sum();
+                        let combo = li as usize * width + lj as usize;
+                        ok[combo] = forced <= limit;
+                        if forced > 0 {
+                            let mut set = vec![0u64; words];
+                            for (c, &p) in pair_of.iter().enumerate() {
+                                if rare[p as usize] {
+                                    set[c / 64] |= 1 << (c % 64);
+                                }
+                            }
+                            sets[combo] = set;
+                        }
+                    }
+                }
+                if sets.iter().any(|s| !s.is_empty()) {
+                    pairs.push((i, j, ok, sets));
+                }
+            }
+        }
+        Feasibility {
+            min,
+            pairs,
+            weights: snap.counts.clone(),
+            limit,
+            scratch: Default::default(),
+        }
+    }
+
+    /// Whether the node may be anonymous.
+    fn feasible(&self, levels: &[u8], max: &[u8]) -> bool {
+        let combo =
+            |i: usize, j: usize| levels[i] as usize * (max[j] as usize + 1) + levels[j] as usize;
+        if !(levels.iter().zip(&self.min).all(|(l, m)| l >= m)
+            && self.pairs.iter().all(|(i, j, ok, _)| ok[combo(*i, *j)]))
+        {
+            return false;
+        }
+        let mut union = self.scratch.borrow_mut();
+        union.clear();
+        for (i, j, _, sets) in &self.pairs {
+            let set = &sets[combo(*i, *j)];
+            if set.is_empty() {
+                continue;
+            }
+            if union.is_empty() {
+                union.extend_from_slice(set);
+            } else {
+                union.iter_mut().zip(set).for_each(|(u, s)| *u |= s);
+            }
+        }
+        // Each distinct tuple holds at least one record: a cheap first test.
+        let bits: u64 = union.iter().map(|w| u64::from(w.count_ones())).sum();
+        if bits > self.limit {
+            return false;
+        }
+        let mut forced = 0u64;
+        for (w, &word) in union.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let b = word.trailing_zeros() as usize;
+                forced += u64::from(self.weights[w * 64 + b]);
+                word &= word - 1;
+            }
+        }
+        forced <= self.limit
+    }
+}
+
+/// Greedy descent from the top (see the module docs); classes come from `base`, the classes of
+/// the lowest feasible node `base_levels`.
+fn greedy_bound(
+    engine: &Engine,
+    lattice: &Lattice,
+    feasibility: &Feasibility,
+    base: &Classes,
+    stats: &mut SearchStats,
+) -> Option<Optimum> {
     let mut cur = lattice.max.clone();
-    let classes = engine.classes_at(&cur);
+    let classes = engine.roll_up(base, &feasibility.min, &cur);
     stats.nodes_checked += 1;
+    stats.classes_rolled_up += base.len();
     let (value, anonymous) = engine.evaluate(&classes, &cur);
     if !anonymous {
         return None;
@@ -141,8 +332,12 @@ fn greedy_bound(engine: &Engine, lattice: &Lattice, stats: &mut SearchStats) -> 
             }
             let mut p = cur.clone();
             p[i] -= 1;
-            let classes = engine.classes_at(&p);
+            if !feasibility.feasible(&p, &lattice.max) {
+                continue;
+            }
+            let classes = engine.roll_up(base, &feasibility.min, &p);
             stats.nodes_checked += 1;
+            stats.classes_rolled_up += base.len();
             let (value, anonymous) = engine.evaluate(&classes, &p);
             if anonymous && step.as_ref().is_none_or(|s| value < s.1) {
                 step = Some((p, value));
@@ -170,7 +365,10 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
         lattice_size: lattice.size,
         ..SearchStats::default()
     };
-    let mut best = greedy_bound(engine, lattice, &mut stats);
+    let feasibility = Feasibility::new(engine, lattice);
+    let base = engine.classes_at(&feasibility.min);
+    stats.classes_rolled_up += engine.snapshot.len();
+    let mut best = greedy_bound(engine, lattice, &feasibility, &base, &mut stats);
     let height = lattice.height();
     let mut by_height: Vec<Vec<u32>> = vec![Vec::new(); height + 1];
     for index in 0..lattice.size {
@@ -184,23 +382,32 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
         for &index in nodes {
             let index = index as usize;
             let levels = lattice.levels(index);
+            if !feasibility.feasible(&levels, &lattice.max) {
+                stats.nodes_infeasible += 1;
+                continue;
+            }
             let preds: Vec<usize> = lattice.predecessors(index, &levels).collect();
             if preds.iter().any(|&p| flags[p] & PRUNED != 0) {
                 flags[index] |= PRUNED;
                 stats.nodes_pruned += 1;
                 continue;
             }
-            let classes = if h == 0 {
-                engine.snapshot.clone()
-            } else {
-                // Every predecessor was evaluated (none is pruned), so each is in `previous`.
+            let classes = {
+                // Evaluated predecessors are in `previous`; infeasible ones were skipped, and a
+                // node without an evaluated predecessor rolls up from the base.
                 let source = preds
                     .iter()
                     .filter_map(|&p| previous.get(&(p as u32)).map(|c| (p, c)))
                     .min_by_key(|(_, c)| c.len());
                 match source {
-                    Some((p, c)) => engine.roll_up(c, &lattice.levels(p), &levels),
-                    None => engine.classes_at(&levels),
+                    Some((p, c)) => {
+                        stats.classes_rolled_up += c.len();
+                        engine.roll_up(c, &lattice.levels(p), &levels)
+                    }
+                    None => {
+                        stats.classes_rolled_up += base.len();
+                        engine.roll_up(&base, &feasibility.min, &levels)
+                    }
                 }
             };
             stats.nodes_checked += 1;
