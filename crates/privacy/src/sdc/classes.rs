@@ -115,43 +115,45 @@ fn bits_for(domain: usize) -> u32 {
 /// reusing one table avoids allocating and rehashing at every node.
 #[derive(Debug, Default)]
 pub struct Grouper {
-    /// `(key, generation, value)` per slot: one cache line access per probe.
-    slots: Vec<(u64, u32, u32)>,
+    /// `(generation, index into the caller's key list)` per slot: 8 bytes, so the table stays
+    /// small and cache-resident; keys are compared in the caller's (dense) key list.
+    slots: Vec<(u32, u32)>,
     generation: u32,
     mask: usize,
 }
 
 impl Grouper {
     /// Clears the table and makes room for `n` distinct keys (the table used is the smallest
-    /// power of two at least twice `n`, so small groupings stay in cache).
+    /// power of two at least twice `n`).
     pub fn reset(&mut self, n: usize) {
         let want = (n.max(8) * 2).next_power_of_two();
         if want > self.slots.len() {
-            self.slots = vec![(0, 0, 0); want];
+            self.slots = vec![(0, 0); want];
             self.generation = 0;
         }
         self.mask = want - 1;
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
-            self.slots.iter_mut().for_each(|s| s.1 = 0);
+            self.slots.iter_mut().for_each(|s| s.0 = 0);
             self.generation = 1;
         }
     }
 
-    /// The value of `key`, inserting `value` if the key is new. At most `n` keys (of the last
-    /// [`Grouper::reset`]) may be inserted.
+    /// The index of `key` in `keys` (the distinct keys inserted since the last
+    /// [`Grouper::reset`], in order); `keys.len()` when the key is new, and the caller must
+    /// then push it. At most `n` keys (of the last reset) may be inserted.
     #[inline(always)]
-    pub fn get_or_insert(&mut self, key: u64, value: u32) -> u32 {
+    pub fn find_or_insert(&mut self, key: u64, keys: &[u64]) -> u32 {
         let p = u128::from(key) * 0x9E37_79B9_7F4A_7C15_u128;
         let mut i = ((p as u64) ^ ((p >> 64) as u64)) as usize & self.mask;
         loop {
             let slot = &mut self.slots[i];
-            if slot.1 != self.generation {
-                *slot = (key, self.generation, value);
-                return value;
+            if slot.0 != self.generation {
+                *slot = (self.generation, keys.len() as u32);
+                return slot.1;
             }
-            if slot.0 == key {
-                return slot.2;
+            if keys[slot.1 as usize] == key {
+                return slot.1;
             }
             i = (i + 1) & self.mask;
         }
@@ -232,9 +234,8 @@ impl Classes {
         };
         for (i, &key) in self.keys.iter().enumerate() {
             let k = f(key);
-            let next = out.keys.len() as u32;
-            let c = grouper.get_or_insert(k, next) as usize;
-            if c == next as usize {
+            let c = grouper.find_or_insert(k, &out.keys) as usize;
+            if c == out.keys.len() {
                 out.keys.push(k);
                 out.counts.push(0);
                 if width > 0 {

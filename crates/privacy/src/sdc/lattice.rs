@@ -45,6 +45,10 @@ use serde::Serialize;
 use super::classes::Classes;
 use super::Engine;
 
+/// Most class entries kept for roll-ups at one time; beyond it, nodes roll up from the base
+/// instead (slower, same result), so memory stays bounded on large tables.
+pub const STORE_BUDGET: usize = 1 << 23;
+
 /// Most nodes a lattice may have.
 pub const MAX_NODES: usize = 1 << 26;
 
@@ -190,14 +194,15 @@ impl Feasibility {
                 let mut grouper = super::classes::Grouper::default();
                 grouper.reset(snap.len());
                 let mut keys: Vec<(u32, u32)> = Vec::new();
+                let mut packed: Vec<u64> = Vec::new();
                 let mut counts: Vec<u64> = Vec::new();
                 let mut pair_of = Vec::with_capacity(snap.len());
                 for c in 0..snap.len() {
                     let key = (u64::from(code(c, i)) << 32) | u64::from(code(c, j));
-                    let next = keys.len() as u32;
-                    let slot = grouper.get_or_insert(key, next) as usize;
+                    let slot = grouper.find_or_insert(key, &packed) as usize;
                     if slot == keys.len() {
                         keys.push((code(c, i), code(c, j)));
+                        packed.push(key);
                         counts.push(0);
                     }
                     counts[slot] += u64::from(snap.counts[c]);
@@ -214,14 +219,15 @@ impl Feasibility {
                         let mut g = super::classes::Grouper::default();
                         g.reset(keys.len());
                         let mut freq: Vec<u64> = Vec::new();
+                        let mut seen: Vec<u64> = Vec::new();
                         let mut slot_of = Vec::with_capacity(keys.len());
                         for &(a, b) in &keys {
                             let key = (u64::from(hi.lift(a, 0, li as usize)) << 32)
                                 | u64::from(hj.lift(b, 0, lj as usize));
-                            let next = freq.len() as u32;
-                            let s = g.get_or_insert(key, next) as usize;
+                            let s = g.find_or_insert(key, &seen) as usize;
                             if s == freq.len() {
                                 freq.push(0);
+                                seen.push(key);
                             }
                             slot_of.push(s);
                         }
@@ -379,6 +385,7 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
     let mut previous: std::collections::HashMap<u32, Classes> = Default::default();
     for (h, nodes) in by_height.iter().enumerate() {
         let mut current: std::collections::HashMap<u32, Classes> = Default::default();
+        let mut stored = 0usize;
         for &index in nodes {
             let index = index as usize;
             let levels = lattice.levels(index);
@@ -430,7 +437,8 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
                     best = Some(Optimum { levels, value });
                 }
             }
-            if h < height {
+            if h < height && stored + classes.len() <= STORE_BUDGET {
+                stored += classes.len();
                 current.insert(index as u32, classes);
             }
         }

@@ -448,3 +448,97 @@ impl Engine<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny(metric: MetricKind, k: usize, limit: f64) -> (Table, Problem) {
+        let t = Table::from_rows(
+            &["a", "s"],
+            [["x", "1"], ["x", "2"], ["y", "1"], ["z", "2"]]
+                .iter()
+                .map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
+        );
+        let h = Hierarchy::from_csv_str("h", "x;xy;*\ny;xy;*\nz;z;*", b';').unwrap();
+        let p = Problem {
+            quasi_identifiers: vec![(0, h)],
+            sensitive: vec![],
+            models: vec![Model::KAnonymity { k }],
+            suppression_limit: limit,
+            metric,
+        };
+        (t, p)
+    }
+
+    fn value(metric: MetricKind, level: u8) -> (f64, f64) {
+        let (t, p) = tiny(metric, 2, 1.0);
+        let e = Engine::new(&t, &p).unwrap();
+        let c = e.classes_at(&[level]);
+        (e.evaluate(&c, &[level]).0, e.lower_bound(&c, &[level]))
+    }
+
+    #[test]
+    fn metrics_match_hand_computation() {
+        // Level 0: classes x:2, y:1, z:1; k = 2 suppresses y and z.
+        assert_eq!(value(MetricKind::Discernibility, 0), (4.0 + 4.0 + 4.0, 8.0));
+        assert_eq!(value(MetricKind::Loss, 0).0, 0.5);
+        assert!((value(MetricKind::NonUniformEntropy, 0).0 - 2.0).abs() < 1e-12);
+        // Level 1: classes xy:3, z:1; z suppressed.
+        assert_eq!(value(MetricKind::Discernibility, 1).0, 13.0);
+        assert!((value(MetricKind::Loss, 1).0 - 0.625).abs() < 1e-12);
+        let nue = 2.0 * (1.5f64).log2() + 3f64.log2();
+        assert!((value(MetricKind::NonUniformEntropy, 1).0 - nue).abs() < 1e-12);
+        // Bounds never exceed values.
+        for m in [
+            MetricKind::Discernibility,
+            MetricKind::Loss,
+            MetricKind::NonUniformEntropy,
+        ] {
+            for l in 0..3 {
+                let (v, b) = value(m, l);
+                assert!(b <= v + 1e-12, "{m:?} level {l}: bound {b} > value {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn suppressed_rows_are_kept_as_stars() {
+        let (t, p) = tiny(MetricKind::Discernibility, 2, 0.25);
+        let r = anonymise(&t, &p).unwrap();
+        assert_eq!(r.summary.transformation[0].level, 1);
+        assert_eq!(r.summary.suppressed, 1);
+        assert_eq!(r.table.n_rows(), 4);
+        let a = r.table.column("a").unwrap();
+        assert_eq!(
+            (0..4).map(|i| a.value(i)).collect::<Vec<_>>(),
+            vec!["xy", "xy", "xy", "*"]
+        );
+        assert_eq!(r.table.column("s").unwrap(), t.column("s").unwrap());
+        // Without suppression only the top node is 2-anonymous.
+        let (t, p) = tiny(MetricKind::Discernibility, 2, 0.0);
+        let r = anonymise(&t, &p).unwrap();
+        assert_eq!(r.summary.transformation[0].level, 2);
+        assert_eq!(r.summary.suppressed, 0);
+    }
+
+    #[test]
+    fn problems_are_validated() {
+        let (t, mut p) = tiny(MetricKind::Discernibility, 5, 0.0);
+        assert!(matches!(
+            Engine::new(&t, &p),
+            Err(SdcError::InvalidModel(_))
+        ));
+        p.models = vec![];
+        assert!(matches!(Engine::new(&t, &p), Err(SdcError::NoModel)));
+        let (t, mut p) = tiny(MetricKind::Discernibility, 2, 2.0);
+        assert!(matches!(
+            Engine::new(&t, &p),
+            Err(SdcError::SuppressionLimit(_))
+        ));
+        p.suppression_limit = 0.0;
+        p.quasi_identifiers[0].1 = Hierarchy::from_csv_str("h", "x;*\ny;*", b';').unwrap();
+        let e = Engine::new(&t, &p).err().unwrap().to_string();
+        assert!(e.contains("value \"z\" is not covered"), "{e}");
+    }
+}
