@@ -50,7 +50,7 @@ use super::Engine;
 pub const STORE_BUDGET: usize = 1 << 23;
 
 /// Most nodes a lattice may have.
-pub const MAX_NODES: usize = 1 << 26;
+pub const MAX_NODES: usize = 1 << 24;
 
 const PRUNED: u8 = 1;
 const ANONYMOUS: u8 = 2;
