@@ -269,11 +269,22 @@ impl Classes {
             let qi = changed[0];
             let (a, b) = (from[qi] as usize, to[qi] as usize);
             let h = &hierarchies[qi];
-            let map: Vec<u32> = (0..h.labels[a].len() as u32)
-                .map(|c| h.lift(c, a, b))
+            // Indexed by the QI's field of the key, so no bounds check in the loop below.
+            let field = layout.masks[qi] >> layout.shifts[qi];
+            let map: Vec<u64> = (0..=field)
+                .map(|c| {
+                    let c = c as u32;
+                    let to = if (c as usize) < h.labels[a].len() {
+                        h.lift(c, a, b)
+                    } else {
+                        c
+                    };
+                    u64::from(to) << layout.shifts[qi]
+                })
                 .collect();
+            let (mask, shift) = (layout.masks[qi], layout.shifts[qi]);
             return self.regroup(layout.hist_width, grouper, |key| {
-                layout.with_code(key, qi, map[layout.code(key, qi) as usize])
+                (key & !mask) | map[((key & mask) >> shift) as usize]
             });
         }
         let maps: Vec<(usize, Vec<u32>)> = changed
