@@ -282,3 +282,49 @@ fn no_suppression_means_no_star_rows_unless_top() {
     assert_eq!(r.summary.suppressed, 0);
     check_release(&c, &table, &problem, &r.table);
 }
+
+/// Larger lattices (5–6 QIs, up to a few thousand nodes, 3,000 rows) against the exhaustive
+/// search, with and without a tiny roll-up store (forcing roll-ups from the base).
+#[test]
+fn larger_lattices_match_exhaustive() {
+    for seed in 0..6u64 {
+        for (limit, k) in [(0.0, 3), (0.03, 5), (0.1, 10)] {
+            let c = Case {
+                seed,
+                rows: 3000,
+                qis: 5 + (seed as usize % 2),
+                k,
+                l_distinct: (seed % 3 == 0).then_some(2),
+                l_entropy: None,
+                t: (seed % 3 == 1).then_some((0.4, seed % 2 == 0)),
+                limit,
+                metric: [
+                    MetricKind::Discernibility,
+                    MetricKind::Loss,
+                    MetricKind::NonUniformEntropy,
+                ][seed as usize % 3],
+            };
+            let (table, problem) = build(&c);
+            let mut engine = Engine::new(&table, &problem).unwrap();
+            let (slow, _) = exhaustive(&engine, &engine.lattice);
+            for budget in [usize::MAX, 50] {
+                engine.store_budget = budget;
+                let (fast, stats) = optimal(&engine, &engine.lattice);
+                match (&fast, &slow) {
+                    (None, None) => {}
+                    (Some(f), Some(s)) => assert!(
+                        close(f.value, s.value),
+                        "seed {seed} limit {limit}: search {f:?} vs exhaustive {s:?} ({stats:?})"
+                    ),
+                    _ => {
+                        panic!("seed {seed} limit {limit}: search {fast:?} vs exhaustive {slow:?}")
+                    }
+                }
+            }
+            if slow.is_some() {
+                let r = anonymise(&table, &problem).unwrap();
+                check_release(&c, &table, &problem, &r.table);
+            }
+        }
+    }
+}

@@ -437,7 +437,7 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
                     best = Some(Optimum { levels, value });
                 }
             }
-            if h < height && stored + classes.len() <= STORE_BUDGET {
+            if h < height && stored + classes.len() <= engine.store_budget {
                 stored += classes.len();
                 current.insert(index as u32, classes);
             }

@@ -91,6 +91,8 @@ pub struct Engine<'a> {
     /// Whether anonymity is inherited by generalisations (see [`model`]).
     pub monotone: bool,
     pub lattice: Lattice,
+    /// Most class entries the search keeps for roll-ups ([`lattice::STORE_BUDGET`] unless set).
+    pub store_budget: usize,
     grouper: std::cell::RefCell<classes::Grouper>,
 }
 
@@ -196,6 +198,7 @@ impl<'a> Engine<'a> {
             max_suppressed,
             monotone,
             lattice,
+            store_budget: lattice::STORE_BUDGET,
             grouper: Default::default(),
         })
     }
