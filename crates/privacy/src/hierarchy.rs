@@ -14,7 +14,7 @@
 //! validation. Values a built-in hierarchy cannot interpret (missing, `00`, unknown codes)
 //! generalise to `Unknown` at every level below the top, so they form one consistent branch.
 //!
-//! [`CodedHierarchy`] is the form the search uses: for one column of a [`Table`], the labels of each
+//! [`CodedHierarchy`] is the form the search uses: for one column of a [`Table`](crate::Table), the labels of each
 //! level are dictionary-coded and the maps `leaf code → level code` and `level code → next level
 //! code` are precomputed, so generalising a cell is one array look-up.
 
