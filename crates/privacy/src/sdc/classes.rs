@@ -177,6 +177,13 @@ impl Classes {
         self.keys.is_empty()
     }
 
+    /// Releases unused capacity (classes kept for later roll-ups).
+    pub fn shrink_to_fit(&mut self) {
+        self.keys.shrink_to_fit();
+        self.counts.shrink_to_fit();
+        self.hist.shrink_to_fit();
+    }
+
     /// Records in all classes.
     pub fn records(&self) -> u64 {
         self.counts.iter().map(|&c| u64::from(c)).sum()

@@ -375,18 +375,26 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
     let base = engine.classes_at(&feasibility.min);
     stats.classes_rolled_up += engine.snapshot.len();
     let mut best = greedy_bound(engine, lattice, &feasibility, &base, &mut stats);
-    let height = lattice.height();
-    let mut by_height: Vec<Vec<u32>> = vec![Vec::new(); height + 1];
+    let mut by_height: Vec<Vec<u32>> = vec![Vec::new(); lattice.height() + 1];
     for index in 0..lattice.size {
         let h: usize = lattice.levels(index).iter().map(|&l| l as usize).sum();
         by_height[h].push(index as u32);
     }
     let mut flags = vec![0u8; lattice.size];
+    // Classes kept for roll-ups: the previous height's, each dropped as soon as the sweep has
+    // passed its last successor (nodes of a height are visited in increasing index order).
     let mut previous: std::collections::HashMap<u32, Classes> = Default::default();
-    for (h, nodes) in by_height.iter().enumerate() {
+    let mut releases: Vec<(u32, u32)> = Vec::new();
+    for nodes in &by_height {
         let mut current: std::collections::HashMap<u32, Classes> = Default::default();
+        let mut current_releases: Vec<(u32, u32)> = Vec::new();
+        let mut released = 0;
         let mut stored = 0usize;
         for &index in nodes {
+            while released < releases.len() && releases[released].0 < index {
+                previous.remove(&releases[released].1);
+                released += 1;
+            }
             let index = index as usize;
             let levels = lattice.levels(index);
             if !feasibility.feasible(&levels, &lattice.max) {
@@ -430,6 +438,10 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
             if inherited {
                 stats.nodes_tagged_anonymous += 1;
             }
+            let last_successor = (0..levels.len())
+                .rev()
+                .find(|&i| levels[i] < lattice.max[i])
+                .map(|i| index + lattice.strides[i]);
             if anonymous {
                 flags[index] |= ANONYMOUS;
                 stats.anonymous_nodes += 1;
@@ -437,11 +449,18 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
                     best = Some(Optimum { levels, value });
                 }
             }
-            if h < height && stored + classes.len() <= engine.store_budget {
-                stored += classes.len();
-                current.insert(index as u32, classes);
+            if let Some(last) = last_successor {
+                if stored + classes.len() <= engine.store_budget {
+                    stored += classes.len();
+                    let mut classes = classes;
+                    classes.shrink_to_fit();
+                    current.insert(index as u32, classes);
+                    current_releases.push((last as u32, index as u32));
+                }
             }
         }
+        current_releases.sort_unstable();
+        releases = current_releases;
         previous = current;
     }
     stats.search_ms = start.elapsed().as_secs_f64() * 1e3;
