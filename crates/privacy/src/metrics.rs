@@ -23,7 +23,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hierarchy::CodedHierarchy;
-use crate::sdc::classes::{Classes, Layout};
+use crate::sdc::classes::{Classes, Key, Layout};
 
 /// Which utility metric the search minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -70,12 +70,12 @@ impl Metric {
 
     /// The metric of a node with levels `levels`, classes `classes` of which `failing[c]` are
     /// suppressed.
-    pub fn value(
+    pub fn value<K: Key>(
         &self,
-        classes: &Classes,
+        classes: &Classes<K>,
         failing: &[bool],
         levels: &[u8],
-        layout: &Layout,
+        layout: &Layout<K>,
         hierarchies: &[CodedHierarchy],
     ) -> f64 {
         let n = self.n as f64;
@@ -134,11 +134,11 @@ impl Metric {
     }
 
     /// A lower bound of the metric of this node and of every generalisation of it.
-    pub fn lower_bound(
+    pub fn lower_bound<K: Key>(
         &self,
-        classes: &Classes,
+        classes: &Classes<K>,
         levels: &[u8],
-        layout: &Layout,
+        layout: &Layout<K>,
         hierarchies: &[CodedHierarchy],
     ) -> f64 {
         match self.kind {
@@ -174,7 +174,12 @@ impl Metric {
 }
 
 /// Sum over QIs of the loss of a class's labels.
-fn cell_loss(key: u64, levels: &[u8], layout: &Layout, hierarchies: &[CodedHierarchy]) -> f64 {
+fn cell_loss<K: Key>(
+    key: K,
+    levels: &[u8],
+    layout: &Layout<K>,
+    hierarchies: &[CodedHierarchy],
+) -> f64 {
     hierarchies
         .iter()
         .enumerate()

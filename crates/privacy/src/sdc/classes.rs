@@ -1,8 +1,8 @@
 //! Equivalence classes of a transformation, computed fast.
 //!
-//! Each row's quasi-identifier codes at a node's levels are packed into one `u64` key (each QI
-//! gets `bits` bits at a fixed `shift`, enough for its level-0 dictionary, which no higher level
-//! exceeds). A class is a key with its record count and, when sensitive attributes are
+//! Each row's quasi-identifier codes at a node's levels are packed into one integer key (each
+//! QI gets `bits` bits at a fixed `shift`, enough for its level-0 dictionary, which no higher
+//! level exceeds): a `u64` when the QIs fit in 64 bits, a `u128` otherwise ([`Key`]). A class is a key with its record count and, when sensitive attributes are
 //! configured, one histogram per sensitive attribute (dense, flattened: class `c`'s counts of
 //! attribute `s` are `hist[c * width + offset[s]..][..domain]`).
 //!
@@ -12,67 +12,92 @@
 //! [`CodedHierarchy::up`](crate::hierarchy::CodedHierarchy) maps and re-grouping costs one hash
 //! insert per class of the finer node, usually far fewer than the rows.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use crate::hierarchy::CodedHierarchy;
 use crate::table::Table;
 
-/// A fast hasher for the packed `u64` keys (a multiply–rotate mix; keys are not attacker
-/// controlled in a way that matters here: the input is the data owner's own table).
-#[derive(Default, Clone, Copy)]
-pub struct KeyHasher(u64);
+/// A packed class key: `u64`, or `u128` for wide sets of quasi-identifiers.
+pub trait Key:
+    Copy
+    + Eq
+    + Default
+    + std::fmt::Debug
+    + std::ops::BitAnd<Output = Self>
+    + std::ops::BitOr<Output = Self>
+    + std::ops::Not<Output = Self>
+    + std::ops::Shl<u32, Output = Self>
+    + std::ops::Shr<u32, Output = Self>
+    + From<u32>
+{
+    /// Bits in the key.
+    const BITS: u32;
+    /// The low 32 bits.
+    fn low_u32(self) -> u32;
+    /// A well-mixed 64-bit hash (keys come from the data owner's own table, so no defence
+    /// against adversarial collisions is needed).
+    fn hash(self) -> u64;
+}
 
-impl Hasher for KeyHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
+#[inline(always)]
+fn mix(x: u64) -> u64 {
+    // Folded 128-bit multiply: every input bit reaches every output bit.
+    let p = u128::from(x) * 0x9E37_79B9_7F4A_7C15_u128;
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+impl Key for u64 {
+    const BITS: u32 = 64;
+    #[inline(always)]
+    fn low_u32(self) -> u32 {
+        self as u32
     }
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b));
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, x: u64) {
-        // Folded 128-bit multiply: every input bit reaches every output bit.
-        let p = u128::from(self.0 ^ x) * 0x9E37_79B9_7F4A_7C15_u128;
-        self.0 = (p as u64) ^ ((p >> 64) as u64);
+    #[inline(always)]
+    fn hash(self) -> u64 {
+        mix(self)
     }
 }
 
-/// A hash map keyed by packed class keys.
-pub type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+impl Key for u128 {
+    const BITS: u32 = 128;
+    #[inline(always)]
+    fn low_u32(self) -> u32 {
+        self as u32
+    }
+    #[inline(always)]
+    fn hash(self) -> u64 {
+        mix(self as u64 ^ mix((self >> 64) as u64))
+    }
+}
 
 /// Where each QI lives in a packed key and where each sensitive histogram lives in a class.
 #[derive(Debug, Clone)]
-pub struct Layout {
+pub struct Layout<K = u64> {
     pub shifts: Vec<u32>,
-    pub masks: Vec<u64>,
+    pub masks: Vec<K>,
     /// Offset of each sensitive attribute's histogram inside a class's histogram block.
     pub hist_offsets: Vec<usize>,
     /// Total histogram width of one class (0 without sensitive attributes).
     pub hist_width: usize,
 }
 
-impl Layout {
-    /// Packs QIs with the given level-0 dictionary sizes; `None` if they need more than 64 bits.
-    pub fn new(domains: &[usize], sensitive_domains: &[usize]) -> Option<Layout> {
+impl<K: Key> Layout<K> {
+    /// Packs QIs with the given level-0 dictionary sizes; `None` if they need more than
+    /// `K::BITS` bits.
+    pub fn new(domains: &[usize], sensitive_domains: &[usize]) -> Option<Layout<K>> {
         let mut shift = 0u32;
         let mut shifts = Vec::new();
         let mut masks = Vec::new();
         for &d in domains {
             let bits = bits_for(d);
-            if shift + bits > 64 {
+            if shift + bits > K::BITS {
                 return None;
             }
             shifts.push(shift);
-            masks.push(if bits == 64 {
-                u64::MAX
+            let ones = if bits == K::BITS {
+                !K::default()
             } else {
-                ((1u64 << bits) - 1) << shift
-            });
+                !(!K::default() << bits)
+            };
+            masks.push(ones << shift);
             shift += bits;
         }
         let mut hist_offsets = Vec::new();
@@ -89,19 +114,21 @@ impl Layout {
         })
     }
 
+    #[inline]
+    pub fn code(&self, key: K, qi: usize) -> u32 {
+        ((key & self.masks[qi]) >> self.shifts[qi]).low_u32()
+    }
+
+    #[inline]
+    pub fn with_code(&self, key: K, qi: usize, code: u32) -> K {
+        (key & !self.masks[qi]) | (K::from(code) << self.shifts[qi])
+    }
+}
+
+impl Layout {
     /// Bits a key needs for these domains.
     pub fn bits_needed(domains: &[usize]) -> u32 {
         domains.iter().map(|&d| bits_for(d)).sum()
-    }
-
-    #[inline]
-    pub fn code(&self, key: u64, qi: usize) -> u32 {
-        ((key & self.masks[qi]) >> self.shifts[qi]) as u32
-    }
-
-    #[inline]
-    pub fn with_code(&self, key: u64, qi: usize, code: u32) -> u64 {
-        (key & !self.masks[qi]) | (u64::from(code) << self.shifts[qi])
     }
 }
 
@@ -143,9 +170,8 @@ impl Grouper {
     /// [`Grouper::reset`], in order); `keys.len()` when the key is new, and the caller must
     /// then push it. At most `n` keys (of the last reset) may be inserted.
     #[inline(always)]
-    pub fn find_or_insert(&mut self, key: u64, keys: &[u64]) -> u32 {
-        let p = u128::from(key) * 0x9E37_79B9_7F4A_7C15_u128;
-        let mut i = ((p as u64) ^ ((p >> 64) as u64)) as usize & self.mask;
+    pub fn find_or_insert<K: Key>(&mut self, key: K, keys: &[K]) -> u32 {
+        let mut i = key.hash() as usize & self.mask;
         loop {
             let slot = &mut self.slots[i];
             if slot.0 != self.generation {
@@ -162,13 +188,13 @@ impl Grouper {
 
 /// The equivalence classes of one node.
 #[derive(Debug, Clone, Default)]
-pub struct Classes {
-    pub keys: Vec<u64>,
+pub struct Classes<K = u64> {
+    pub keys: Vec<K>,
     pub counts: Vec<u32>,
     pub hist: Vec<u32>,
 }
 
-impl Classes {
+impl<K: Key> Classes<K> {
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -198,23 +224,23 @@ impl Classes {
     /// The distinct level-0 tuples of `table` (see the module docs), with the row → class index.
     pub fn snapshot(
         table: &Table,
-        layout: &Layout,
+        layout: &Layout<K>,
         qi_columns: &[usize],
         sensitive_columns: &[usize],
-    ) -> (Classes, Vec<u32>) {
+    ) -> (Classes<K>, Vec<u32>) {
         let n = table.n_rows();
         let width = layout.hist_width;
-        let mut map: KeyMap<u32> = KeyMap::default();
+        let mut grouper = Grouper::default();
+        grouper.reset(n);
         let mut out = Classes::default();
         let mut row_class = Vec::with_capacity(n);
         for row in 0..n {
-            let mut key = 0u64;
+            let mut key = K::default();
             for (qi, &col) in qi_columns.iter().enumerate() {
-                key |= u64::from(table.columns[col].codes[row]) << layout.shifts[qi];
+                key = key | (K::from(table.columns[col].codes[row]) << layout.shifts[qi]);
             }
-            let next = out.keys.len() as u32;
-            let c = *map.entry(key).or_insert(next);
-            if c == next {
+            let c = grouper.find_or_insert(key, &out.keys);
+            if c as usize == out.keys.len() {
                 out.keys.push(key);
                 out.counts.push(0);
                 if width > 0 {
@@ -232,7 +258,7 @@ impl Classes {
     }
 
     /// Regroups classes under `f` (a key map that merges keys), adding counts and histograms.
-    pub fn regroup(&self, width: usize, grouper: &mut Grouper, f: impl Fn(u64) -> u64) -> Classes {
+    pub fn regroup(&self, width: usize, grouper: &mut Grouper, f: impl Fn(K) -> K) -> Classes<K> {
         grouper.reset(self.len());
         let mut out = Classes {
             keys: Vec::with_capacity(self.len() / 2 + 1),
@@ -264,34 +290,25 @@ impl Classes {
     /// Classes of the node `to`, from classes of the node `from` (`from <= to` on every QI).
     pub fn roll_up(
         &self,
-        layout: &Layout,
+        layout: &Layout<K>,
         hierarchies: &[CodedHierarchy],
         from: &[u8],
         to: &[u8],
         grouper: &mut Grouper,
-    ) -> Classes {
+    ) -> Classes<K> {
         let changed: Vec<usize> = (0..from.len()).filter(|&i| from[i] != to[i]).collect();
         if changed.len() == 1 {
             // The common case in the search: one QI, one or more levels up.
             let qi = changed[0];
             let (a, b) = (from[qi] as usize, to[qi] as usize);
             let h = &hierarchies[qi];
-            // Indexed by the QI's field of the key, so no bounds check in the loop below.
-            let field = layout.masks[qi] >> layout.shifts[qi];
-            let map: Vec<u64> = (0..=field)
-                .map(|c| {
-                    let c = c as u32;
-                    let to = if (c as usize) < h.labels[a].len() {
-                        h.lift(c, a, b)
-                    } else {
-                        c
-                    };
-                    u64::from(to) << layout.shifts[qi]
-                })
+            // The new field, already shifted into place.
+            let map: Vec<K> = (0..h.labels[a].len() as u32)
+                .map(|c| K::from(h.lift(c, a, b)) << layout.shifts[qi])
                 .collect();
             let (mask, shift) = (layout.masks[qi], layout.shifts[qi]);
             return self.regroup(layout.hist_width, grouper, |key| {
-                (key & !mask) | map[((key & mask) >> shift) as usize]
+                (key & !mask) | map[((key & mask) >> shift).low_u32() as usize]
             });
         }
         let maps: Vec<(usize, Vec<u32>)> = changed
@@ -322,13 +339,18 @@ mod tests {
 
     #[test]
     fn layout_packs_and_refuses_overflow() {
-        let l = Layout::new(&[2, 74, 1], &[2, 3]).unwrap();
+        let l: Layout = Layout::new(&[2, 74, 1], &[2, 3]).unwrap();
         assert_eq!(l.shifts, vec![0, 1, 8]);
         let k = l.with_code(l.with_code(0, 1, 73), 0, 1);
         assert_eq!(l.code(k, 1), 73);
         assert_eq!(l.code(k, 0), 1);
         assert_eq!(l.hist_width, 5);
-        assert!(Layout::new(&[1 << 40, 1 << 30], &[]).is_none());
+        assert!(Layout::<u64>::new(&[1 << 40, 1 << 30], &[]).is_none());
+        let w: Layout<u128> = Layout::new(&[1 << 40, 1 << 30, 1000], &[]).unwrap();
+        let k = w.with_code(w.with_code(0, 1, (1 << 30) - 1), 2, 999);
+        assert_eq!(w.code(k, 1), (1 << 30) - 1);
+        assert_eq!(w.code(k, 2), 999);
+        assert_eq!(w.code(k, 0), 0);
         assert_eq!(Layout::bits_needed(&[2, 3, 4, 5]), 1 + 2 + 2 + 3);
     }
 
@@ -345,7 +367,7 @@ mod tests {
             rows.iter()
                 .map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
         );
-        let l = Layout::new(&[2, 2], &[2]).unwrap();
+        let l: Layout = Layout::new(&[2, 2], &[2]).unwrap();
         let (c, rc) = Classes::snapshot(&t, &l, &[0, 1], &[2]);
         assert_eq!(c.len(), 3);
         assert_eq!(c.counts, vec![2, 1, 1]);

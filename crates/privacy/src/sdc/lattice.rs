@@ -42,7 +42,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::classes::Classes;
+use super::classes::{Classes, Key};
 use super::Engine;
 
 /// Most class entries kept for roll-ups at one time; beyond it, nodes roll up from the base
@@ -155,7 +155,7 @@ struct Feasibility {
 }
 
 impl Feasibility {
-    fn new(engine: &Engine, lattice: &Lattice) -> Feasibility {
+    fn new<K: Key>(engine: &Engine<K>, lattice: &Lattice) -> Feasibility {
         let q = lattice.max.len();
         let k = engine.metric.min_class;
         let limit = engine.max_suppressed;
@@ -311,11 +311,11 @@ impl Feasibility {
 
 /// Greedy descent from the top (see the module docs); classes come from `base`, the classes of
 /// the lowest feasible node `base_levels`.
-fn greedy_bound(
-    engine: &Engine,
+fn greedy_bound<K: Key>(
+    engine: &Engine<K>,
     lattice: &Lattice,
     feasibility: &Feasibility,
-    base: &Classes,
+    base: &Classes<K>,
     stats: &mut SearchStats,
 ) -> Option<Optimum> {
     let mut cur = lattice.max.clone();
@@ -365,7 +365,7 @@ fn greedy_bound(
 }
 
 /// The optimal search (see the module docs).
-pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchStats) {
+pub fn optimal<K: Key>(engine: &Engine<K>, lattice: &Lattice) -> (Option<Optimum>, SearchStats) {
     let start = Instant::now();
     let mut stats = SearchStats {
         lattice_size: lattice.size,
@@ -383,10 +383,10 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
     let mut flags = vec![0u8; lattice.size];
     // Classes kept for roll-ups: the previous height's, each dropped as soon as the sweep has
     // passed its last successor (nodes of a height are visited in increasing index order).
-    let mut previous: std::collections::HashMap<u32, Classes> = Default::default();
+    let mut previous: std::collections::HashMap<u32, Classes<K>> = Default::default();
     let mut releases: Vec<(u32, u32)> = Vec::new();
     for nodes in &by_height {
-        let mut current: std::collections::HashMap<u32, Classes> = Default::default();
+        let mut current: std::collections::HashMap<u32, Classes<K>> = Default::default();
         let mut current_releases: Vec<(u32, u32)> = Vec::new();
         let mut released = 0;
         let mut stored = 0usize;
@@ -468,7 +468,7 @@ pub fn optimal(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchSt
 }
 
 /// Evaluates every node (for tests and small lattices).
-pub fn exhaustive(engine: &Engine, lattice: &Lattice) -> (Option<Optimum>, SearchStats) {
+pub fn exhaustive<K: Key>(engine: &Engine<K>, lattice: &Lattice) -> (Option<Optimum>, SearchStats) {
     let start = Instant::now();
     let mut stats = SearchStats {
         lattice_size: lattice.size,

@@ -32,7 +32,7 @@ use serde::Serialize;
 use crate::hierarchy::{CodedHierarchy, Hierarchy, HierarchyError, TOP};
 use crate::metrics::{Metric, MetricKind};
 use crate::table::{Column, Table};
-use classes::{Classes, Layout};
+use classes::{Classes, Key, Layout};
 use lattice::{Lattice, Optimum, SearchStats};
 pub use model::{Distance, Model};
 
@@ -51,8 +51,8 @@ pub enum SdcError {
     InvalidModel(String),
     #[error("suppression limit {0} is outside [0, 1]")]
     SuppressionLimit(f64),
-    #[error("the quasi-identifiers need {0} bits per key; at most 64 are supported")]
-    KeyTooWide(u32),
+    #[error("the quasi-identifiers need {0} bits per key; at most {1} are supported")]
+    KeyTooWide(u32, u32),
     #[error(
         "the generalisation lattice is too large (more than {} nodes)",
         lattice::MAX_NODES
@@ -77,12 +77,12 @@ pub struct Problem {
 }
 
 /// A problem prepared over a table (see the module docs).
-pub struct Engine<'a> {
+pub struct Engine<'a, K = u64> {
     pub table: &'a Table,
     pub qi_columns: Vec<usize>,
     pub hierarchies: Vec<CodedHierarchy>,
-    pub layout: Layout,
-    pub snapshot: Classes,
+    pub layout: Layout<K>,
+    pub snapshot: Classes<K>,
     /// Row → snapshot class.
     pub row_class: Vec<u32>,
     pub checker: model::Checker,
@@ -97,8 +97,16 @@ pub struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
-    /// Validates `problem` against `table` and prepares it.
+    /// Validates `problem` against `table` and prepares it with 64-bit keys
+    /// ([`SdcError::KeyTooWide`] if the QIs need more; [`anonymise`] then uses 128 bits).
     pub fn new(table: &'a Table, problem: &Problem) -> Result<Engine<'a>, SdcError> {
+        Engine::build(table, problem)
+    }
+}
+
+impl<'a, K: Key> Engine<'a, K> {
+    /// Validates `problem` against `table` and prepares it with keys of type `K`.
+    pub fn build(table: &'a Table, problem: &Problem) -> Result<Engine<'a, K>, SdcError> {
         let n = table.n_rows();
         if problem.quasi_identifiers.is_empty() {
             return Err(SdcError::NoQuasiIdentifiers);
@@ -132,8 +140,8 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|&c| table.columns[c].values.len())
             .collect();
-        let layout = Layout::new(&domains, &s_domains)
-            .ok_or(SdcError::KeyTooWide(Layout::bits_needed(&domains)))?;
+        let layout = Layout::<K>::new(&domains, &s_domains)
+            .ok_or(SdcError::KeyTooWide(Layout::bits_needed(&domains), K::BITS))?;
         let lattice = Lattice::new(
             hierarchies
                 .iter()
@@ -204,7 +212,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The classes of node `levels`, from the snapshot.
-    pub fn classes_at(&self, levels: &[u8]) -> Classes {
+    pub fn classes_at(&self, levels: &[u8]) -> Classes<K> {
         let zero = vec![0u8; levels.len()];
         if levels == zero.as_slice() {
             return self.snapshot.clone();
@@ -213,13 +221,13 @@ impl<'a> Engine<'a> {
     }
 
     /// Classes of node `to` from the classes of node `from` (`from <= to`).
-    pub fn roll_up(&self, classes: &Classes, from: &[u8], to: &[u8]) -> Classes {
+    pub fn roll_up(&self, classes: &Classes<K>, from: &[u8], to: &[u8]) -> Classes<K> {
         let mut grouper = self.grouper.borrow_mut();
         classes.roll_up(&self.layout, &self.hierarchies, from, to, &mut grouper)
     }
 
     /// Which classes fail the models, and how many records they hold.
-    pub fn failing(&self, classes: &Classes) -> (Vec<bool>, u64) {
+    pub fn failing(&self, classes: &Classes<K>) -> (Vec<bool>, u64) {
         let width = self.layout.hist_width;
         let mut suppressed = 0u64;
         if let Some(k) = self.checker.k_only() {
@@ -255,7 +263,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The metric value of a node and whether it is anonymous.
-    pub fn evaluate(&self, classes: &Classes, levels: &[u8]) -> (f64, bool) {
+    pub fn evaluate(&self, classes: &Classes<K>, levels: &[u8]) -> (f64, bool) {
         let (failing, suppressed) = self.failing(classes);
         let anonymous = suppressed <= self.max_suppressed;
         let value = if anonymous {
@@ -268,7 +276,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The metric's lower bound at a node.
-    pub fn lower_bound(&self, classes: &Classes, levels: &[u8]) -> f64 {
+    pub fn lower_bound(&self, classes: &Classes<K>, levels: &[u8]) -> f64 {
         self.metric
             .lower_bound(classes, levels, &self.layout, &self.hierarchies)
     }
@@ -278,10 +286,11 @@ impl<'a> Engine<'a> {
         let zero = vec![0u8; levels.len()];
         let mut map = vec![0u32; self.snapshot.len()];
         let classes = {
-            let mut index: classes::KeyMap<u32> = Default::default();
             let node = self.roll_up(&self.snapshot, &zero, levels);
-            for (i, &k) in node.keys.iter().enumerate() {
-                index.insert(k, i as u32);
+            let mut index = classes::Grouper::default();
+            index.reset(node.len());
+            for i in 0..node.len() {
+                index.find_or_insert(node.keys[i], &node.keys[..i]);
             }
             for (i, &k) in self.snapshot.keys.iter().enumerate() {
                 let mut key = k;
@@ -289,7 +298,8 @@ impl<'a> Engine<'a> {
                     let code = h.lift(self.layout.code(k, qi), 0, levels[qi] as usize);
                     key = self.layout.with_code(key, qi, code);
                 }
-                map[i] = index.get(&key).copied().unwrap_or(0);
+                // Every generalised snapshot key is a class of the node.
+                map[i] = index.find_or_insert(key, &node.keys);
             }
             node
         };
@@ -423,15 +433,25 @@ pub struct Release {
 }
 
 /// Searches the optimal transformation of `problem` on `table` and applies it.
+/// Keys are `u64` when the quasi-identifiers fit in 64 bits, `u128` otherwise.
 pub fn anonymise(table: &Table, problem: &Problem) -> Result<Release, SdcError> {
     let start = Instant::now();
-    let engine = Engine::new(table, problem)?;
-    let (best, stats) = lattice::optimal(&engine, &engine.lattice);
+    match Engine::<u64>::build(table, problem) {
+        Ok(engine) => search_and_apply(&engine, start),
+        Err(SdcError::KeyTooWide(..)) => {
+            search_and_apply(&Engine::<u128>::build(table, problem)?, start)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn search_and_apply<K: Key>(engine: &Engine<K>, start: Instant) -> Result<Release, SdcError> {
+    let (best, stats) = lattice::optimal(engine, &engine.lattice);
     let Optimum { levels, .. } = best.ok_or(SdcError::NoSolution)?;
     Ok(engine.release(&levels, stats, start))
 }
 
-impl Engine<'_> {
+impl<K: Key> Engine<'_, K> {
     /// Applies `levels` and summarises.
     pub fn release(&self, levels: &[u8], search: SearchStats, start: Instant) -> Release {
         let (out, classes, suppressed, value) = self.apply(levels);
