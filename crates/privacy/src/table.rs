@@ -147,6 +147,19 @@ impl Table {
     pub fn names(&self) -> Vec<&str> {
         self.columns.iter().map(|c| c.name.as_str()).collect()
     }
+
+    /// Writes the table as delimited text with a header row.
+    pub fn write_csv<W: std::io::Write>(&self, out: W, delimiter: u8) -> Result<(), csv::Error> {
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(out);
+        w.write_record(self.names())?;
+        for row in 0..self.n_rows() {
+            w.write_record(self.columns.iter().map(|c| c.value(row)))?;
+        }
+        w.flush()?;
+        Ok(())
+    }
 }
 
 /// Builds a [`Table`] row by row, interning values.
@@ -205,6 +218,14 @@ mod tests {
         assert_eq!(t.column("q").unwrap().value(2), "");
         assert_eq!(t.column("p").unwrap().codes, vec![0, 1, 0]);
         assert!(matches!(t.column("zz"), Err(TableError::NoColumn(_))));
+    }
+
+    #[test]
+    fn writes_csv() {
+        let t = Table::from_rows(&["p", "q"], vec![vec!["a;b".to_string(), "1".to_string()]]);
+        let mut out = Vec::new();
+        t.write_csv(&mut out, b';').unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "p;q\n\"a;b\";1\n");
     }
 
     #[test]
