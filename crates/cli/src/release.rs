@@ -33,6 +33,27 @@ pub enum ReleaseCommand {
     Aggregates(AggregateArgs),
     /// Differentially private synthetic records (marginal-based), in the input's columns.
     Synthetic(SyntheticArgs),
+    /// A k-anonymous (optionally l-diverse, t-close) table: the optimal full-domain
+    /// generalisation under a TOML release configuration (no DP budget; audited).
+    Kanon(KanonArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct KanonArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Release configuration (TOML): quasi-identifiers with hierarchies, sensitive attributes,
+    /// models, suppression limit, utility metric.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Risk threshold: records whose prosecutor risk is above it are "at risk".
+    #[arg(long, default_value_t = 0.2)]
+    pub risk_threshold: f64,
+    /// Output directory (must not exist).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]
@@ -395,10 +416,15 @@ impl Generalisation for CountryHierarchy {
     }
     fn generalise(&self, value: &str, level: usize) -> Option<&str> {
         match level {
-            0 => Some(value).filter(|_| self.levels.contains_key(value)).map(|_| {
-                // Level 0 is the value itself.
-                self.levels.get_key_value(value).map(|(k, _)| k.as_str()).unwrap_or("")
-            }),
+            0 => Some(value)
+                .filter(|_| self.levels.contains_key(value))
+                .map(|_| {
+                    // Level 0 is the value itself.
+                    self.levels
+                        .get_key_value(value)
+                        .map(|(k, _)| k.as_str())
+                        .unwrap_or("")
+                }),
             1 | 2 => self.levels.get(value).map(|l| l[level - 1].as_str()),
             3 => Some("*"),
             _ => None,
@@ -410,6 +436,7 @@ pub fn run_release(cmd: ReleaseCommand) -> anyhow::Result<u8> {
     match cmd {
         ReleaseCommand::Aggregates(a) => aggregates(a),
         ReleaseCommand::Synthetic(a) => synthetic(a),
+        ReleaseCommand::Kanon(a) => kanon(a),
     }
 }
 
@@ -496,7 +523,10 @@ fn aggregate_report(
     acc: &PrivacyAccount,
     description: &str,
 ) -> Report {
-    let mut rep = Report::new("cthub release: differentially private aggregates", Audience::Public);
+    let mut rep = Report::new(
+        "cthub release: differentially private aggregates",
+        Audience::Public,
+    );
     rep.fact("dataset", format!("{} ({description})", acc.dataset))
         .fact("epsilon", a.dp.epsilon)
         .fact("delta", a.dp.delta)
@@ -506,7 +536,10 @@ fn aggregate_report(
         .fact("records per person (bound)", r.max_records_per_person)
         .fact(
             "noisy total",
-            format!("{} (95%: {}-{})", r.total.count, r.total.lower, r.total.upper),
+            format!(
+                "{} (95%: {}-{})",
+                r.total.count, r.total.lower, r.total.upper
+            ),
         );
     rep.sections.push(Section {
         title: "Noise and thresholds by combination length".into(),
@@ -514,9 +547,18 @@ fn aggregate_report(
                combinations fall back to UN M49 subregion or region and are marked with the level."
             .into(),
         table: Some(TableData {
-            header: ["length", "marginals", "rho", "sigma", "95% half-width", "threshold", "published", "fallback"]
-                .map(String::from)
-                .to_vec(),
+            header: [
+                "length",
+                "marginals",
+                "rho",
+                "sigma",
+                "95% half-width",
+                "threshold",
+                "published",
+                "fallback",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows: r
                 .lengths
                 .iter()
@@ -547,7 +589,11 @@ fn aggregate_report(
                 label: format!(
                     "{}{}",
                     c.values[0],
-                    if c.levels[0] > 0 { " (generalised)" } else { "" }
+                    if c.levels[0] > 0 {
+                        " (generalised)"
+                    } else {
+                        ""
+                    }
                 ),
                 value: c.noisy.count as f64,
                 interval: Some((c.noisy.lower as f64, c.noisy.upper as f64)),
@@ -601,7 +647,10 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
     // The quality report compares with the sensitive columns (internal: exact figures).
     let sensitive = project(&s.table, &columns)?;
     let quality = evaluate(&sensitive, &synth.table, 3, 10)?;
-    let mut public = Report::new("cthub release: differentially private synthetic data", Audience::Public);
+    let mut public = Report::new(
+        "cthub release: differentially private synthetic data",
+        Audience::Public,
+    );
     public
         .fact("dataset", format!("{} ({})", acc.dataset, s.description))
         .fact("epsilon", a.dp.epsilon)
@@ -631,12 +680,18 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
         ..Section::default()
     });
     public.sections.push(ledger_section(&acc, a.dp.delta));
-    let mut internal = Report::new("cthub release: quality of the synthetic data", Audience::Internal);
+    let mut internal = Report::new(
+        "cthub release: quality of the synthetic data",
+        Audience::Internal,
+    );
     internal
         .fact("dataset", &acc.dataset)
         .fact("sensitive records", quality.sensitive_rows)
         .fact("synthetic records", quality.synthetic_rows)
-        .fact("record expansion", format!("{:.4}", quality.record_expansion))
+        .fact(
+            "record expansion",
+            format!("{:.4}", quality.record_expansion),
+        )
         .fact("synthesis time (s)", format!("{seconds:.2}"))
         .fact(
             "rare combinations leaked (count < 10)",
@@ -669,9 +724,16 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
                 .collect(),
         }),
         table: Some(TableData {
-            header: ["length", "mean TVD", "max TVD", "preserved", "suppressed", "fabricated"]
-                .map(String::from)
-                .to_vec(),
+            header: [
+                "length",
+                "mean TVD",
+                "max TVD",
+                "preserved",
+                "suppressed",
+                "fabricated",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows: quality
                 .lengths
                 .iter()
@@ -742,6 +804,175 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
+fn kanon(a: KanonArgs) -> anyhow::Result<u8> {
+    if !(a.risk_threshold > 0.0 && a.risk_threshold <= 1.0) {
+        bail!(
+            "--risk-threshold must be in (0, 1], got {}",
+            a.risk_threshold
+        );
+    }
+    if a.out.exists() {
+        bail!(
+            "{} already exists; releases never overwrite",
+            a.out.display()
+        );
+    }
+    let cfg = cthub_privacy::ReleaseConfig::from_path(&a.config)?;
+    let mut store = cthub_store::open(&a.input.store.database)?;
+    let s = load(&a.input, store.as_mut())?;
+    let base = a.config.parent().unwrap_or(Path::new("."));
+    let problem = cfg.resolve(&s.table, base)?;
+    let release = cthub_privacy::anonymise(&s.table, &problem)?;
+    let qis: Vec<&str> = cfg
+        .quasi_identifiers
+        .iter()
+        .map(|q| q.column.as_str())
+        .collect();
+    let before = cthub_privacy::assess_risk(&s.table, &qis, None, a.risk_threshold)?;
+    let after = cthub_privacy::assess_risk(&release.table, &qis, None, a.risk_threshold)?;
+    let sum = &release.summary;
+    let mut public = Report::new("cthub release: k-anonymised records", Audience::Public);
+    public
+        .fact("dataset", &s.description)
+        .fact("configuration", a.config.display())
+        .fact(
+            "records released (suppressed rows included, with * in every quasi-identifier)",
+            sum.records,
+        )
+        .fact("suppressed records", sum.suppressed)
+        .fact("equivalence classes", sum.classes)
+        .fact(
+            format!("{:?} metric", sum.metric),
+            format!("{:.6e}", sum.metric_value),
+        );
+    public.sections.push(Section {
+        title: "Transformation (generalisation level per quasi-identifier)".into(),
+        table: Some(TableData {
+            header: ["quasi-identifier", "level", "of levels"]
+                .map(String::from)
+                .to_vec(),
+            rows: sum
+                .transformation
+                .iter()
+                .map(|q| {
+                    vec![
+                        q.column.clone(),
+                        q.level.to_string(),
+                        (q.levels - 1).to_string(),
+                    ]
+                })
+                .collect(),
+        }),
+        ..Section::default()
+    });
+    public.sections.push(risk_section(
+        "Re-identification risk of the released table",
+        &after,
+    ));
+    let mut internal = Report::new("cthub release: risk of the input", Audience::Internal);
+    internal.fact("dataset", &s.description);
+    internal
+        .sections
+        .push(risk_section("Re-identification risk of the input", &before));
+    internal
+        .sections
+        .push(risk_section("Re-identification risk of the output", &after));
+    internal.details =
+        serde_json::json!({ "summary": sum, "risk_input": before, "risk_output": after });
+    public.details = serde_json::json!({ "summary": sum, "risk_output": after });
+    let mut csv = Vec::new();
+    release.table.write_csv(&mut csv, b',')?;
+    write_release(
+        &a.out,
+        &[
+            ("kanon.csv", csv),
+            ("report.json", public.to_json()?.into_bytes()),
+            ("report.html", public.to_html().into_bytes()),
+            ("risk.internal.json", internal.to_json()?.into_bytes()),
+            ("risk.internal.html", internal.to_html().into_bytes()),
+        ],
+    )?;
+    store.record_audit(
+        &actor(),
+        "release-kanon",
+        serde_json::json!({
+            "dataset": s.dataset, "config": a.config.display().to_string(),
+            "out": a.out.display().to_string(), "transformation": sum.transformation,
+            "suppressed": sum.suppressed,
+        }),
+    )?;
+    if a.json {
+        out::json(&serde_json::json!({
+            "out": a.out, "summary": sum, "risk_input": before, "risk_output": after,
+        }));
+    } else {
+        println!(
+            "released {} records ({} suppressed, {} classes) to {}; transformation {}",
+            sum.records,
+            sum.suppressed,
+            sum.classes,
+            a.out.display(),
+            sum.transformation
+                .iter()
+                .map(|q| format!("{}={}", q.column, q.level))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        println!(
+            "prosecutor risk: highest {:.3} -> {:.3}, records at risk {} -> {}; sample uniques {} -> {}",
+            before.prosecutor.highest,
+            after.prosecutor.highest,
+            before.prosecutor.records_at_risk,
+            after.prosecutor.records_at_risk,
+            before.sample_uniques,
+            after.sample_uniques
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn risk_section(title: &str, r: &cthub_privacy::RiskSummary) -> Section {
+    let row = |name: &str, m: &cthub_privacy::risk::ModelRisk| {
+        vec![
+            name.to_string(),
+            format!("{:.4}", m.highest),
+            format!("{:.4}", m.average),
+            m.records_at_risk.to_string(),
+            format!("{:.4}", m.share_at_risk),
+        ]
+    };
+    Section {
+        title: title.into(),
+        text: format!(
+            "Quasi-identifiers: {}. Records: {}, classes: {}, sample uniques: {} ({:.2}%). \
+             Marketer risk {:.4}. Threshold for \"at risk\": {}.",
+            r.quasi_identifiers.join(", "),
+            r.records,
+            r.classes,
+            r.sample_uniques,
+            r.sample_unique_share * 100.0,
+            r.marketer,
+            r.threshold
+        ),
+        table: Some(TableData {
+            header: [
+                "attacker",
+                "highest",
+                "average",
+                "records at risk",
+                "share at risk",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: vec![
+                row("prosecutor", &r.prosecutor),
+                row("journalist", &r.journalist),
+            ],
+        }),
+        bars: None,
+    }
+}
+
 /// The table restricted to `columns`, in that order.
 fn project(t: &Table, columns: &[String]) -> anyhow::Result<Table> {
     let mut cols = Vec::with_capacity(columns.len());
@@ -759,7 +990,9 @@ pub fn run_ledger(cmd: Option<LedgerCommand>, store: StoreArgs, json: bool) -> a
             if json {
                 out::json(&accounts);
             } else if accounts.is_empty() {
-                println!("no privacy budgets set (cthub ledger set-budget --dataset store --epsilon 10)");
+                println!(
+                    "no privacy budgets set (cthub ledger set-budget --dataset store --epsilon 10)"
+                );
             } else {
                 for acc in &accounts {
                     print_ledger_line(acc);
