@@ -259,8 +259,12 @@ fn load(input: &InputArgs, store: &mut dyn Store) -> anyhow::Result<Sensitive> {
     })
 }
 
-/// Refuses early (before reading any data) when the account is missing or too small.
-fn precheck(store: &mut dyn Store, dataset: &str, rho: f64) -> anyhow::Result<()> {
+/// Refuses early (before reading any data) when the output exists or the account is missing
+/// or too small.
+fn precheck(store: &mut dyn Store, dataset: &str, rho: f64, out: &Path) -> anyhow::Result<()> {
+    if out.exists() {
+        bail!("{} already exists; releases never overwrite", out.display());
+    }
     let Some(acc) = store.privacy_account(dataset)? else {
         bail!(
             "dataset {dataset:?} has no privacy budget; set one first, e.g. \
@@ -326,12 +330,9 @@ fn write_release(out: &Path, files: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
 }
 
 fn table_csv(t: &Table) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(t.names())?;
-    for r in 0..t.n_rows() {
-        w.write_record(t.columns.iter().map(|c| c.value(r)))?;
-    }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    let mut out = Vec::new();
+    t.write_csv(&mut out, b',')?;
+    Ok(out)
 }
 
 fn ledger_section(acc: &PrivacyAccount, delta: f64) -> Section {
@@ -382,7 +383,7 @@ fn print_ledger_line(acc: &PrivacyAccount) {
         "ledger {}: budget rho {:.6}, spent {:.6} in {} release(s), remaining {:.6}",
         acc.dataset,
         acc.budget_rho,
-        acc.spent_rho,
+        acc.spent_rho.max(0.0),
         acc.charges.len(),
         (acc.budget_rho - acc.spent_rho).max(0.0)
     );
@@ -447,7 +448,7 @@ fn aggregates(a: AggregateArgs) -> anyhow::Result<u8> {
     }
     let mut store = cthub_store::open(&a.input.store.database)?;
     let (dataset, _) = dataset_of(&a.input)?;
-    precheck(store.as_mut(), &dataset, rho)?;
+    precheck(store.as_mut(), &dataset, rho, &a.dp.out)?;
     let s = load(&a.input, store.as_mut())?;
     let columns = select_columns(&s.table, &a.dp.columns, Some(HEADLINE_COLUMNS));
     let mut config = AggregateConfig::new(columns.clone(), rho);
@@ -619,7 +620,7 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
     let rho = rho_of(a.dp.epsilon, a.dp.delta)?;
     let mut store = cthub_store::open(&a.input.store.database)?;
     let (dataset, _) = dataset_of(&a.input)?;
-    precheck(store.as_mut(), &dataset, rho)?;
+    precheck(store.as_mut(), &dataset, rho, &a.dp.out)?;
     let s = load(&a.input, store.as_mut())?;
     let columns = select_columns(&s.table, &a.dp.columns, None);
     let mut config = SynthConfig::new(rho);

@@ -464,6 +464,7 @@ pub fn dp_aggregates(
         }
         lengths.push(info);
     }
+    cap_remainders(&mut counts_out);
     Ok(AggregateRelease {
         columns: config.columns.clone(),
         reporting_length: len,
@@ -477,6 +478,40 @@ pub fn dp_aggregates(
         lengths,
         counts: counts_out,
     })
+}
+
+/// Consistency of the fallback rows: a remainder row (cells merged at a coarser level) never
+/// exceeds a published detailed sub-combination of its level-0 positions, e.g. "2020 × Northern
+/// Europe (remainder)" ≤ "2020". (Detailed rows are capped while they are measured.) The
+/// interval is cut at the same bound. Post-processing of published counts only.
+fn cap_remainders(counts: &mut [PublishedCount]) {
+    let detailed: HashMap<(Vec<String>, Vec<String>), u64> = counts
+        .iter()
+        .filter(|c| !c.remainder)
+        .map(|c| ((c.columns.clone(), c.values.clone()), c.noisy.count))
+        .collect();
+    for c in counts.iter_mut().filter(|c| c.remainder) {
+        let fixed: Vec<usize> = (0..c.levels.len()).filter(|&i| c.levels[i] == 0).collect();
+        // Every non-empty subset of the level-0 positions.
+        for mask in 1u32..(1u32 << fixed.len().min(16)) {
+            let pos: Vec<usize> = fixed
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| mask & (1 << j) != 0)
+                .map(|(_, &i)| i)
+                .collect();
+            let key = (
+                pos.iter()
+                    .map(|&i| c.columns[i].clone())
+                    .collect::<Vec<_>>(),
+                pos.iter().map(|&i| c.values[i].clone()).collect::<Vec<_>>(),
+            );
+            if let Some(&part) = detailed.get(&key) {
+                c.noisy.count = c.noisy.count.min(part);
+                c.noisy.lower = c.noisy.lower.min(c.noisy.count);
+            }
+        }
+    }
 }
 
 /// Publishes unpublished cells of a marginal at coarser levels of the columns' hierarchies.
