@@ -217,9 +217,29 @@ pub fn run_up(a: UpArgs) -> anyhow::Result<u8> {
     }
     let files = generate(&cfg, &a.out, false, a.json)?;
     let (code, v) = import_demo(&files, &a.store, a.json)?;
+    // The demo store gets a privacy budget so that `cthub release …` works on it at once.
+    let mut store = cthub_store::open(&a.store.database)?;
+    let budget = match store.privacy_account("store")? {
+        Some(acc) => acc,
+        None => store.set_privacy_budget(
+            "store",
+            "the synthetic demo population (demo budget: epsilon 10 at delta 1e-6)",
+            cthub_privacy::dp::budget::epsilon_to_rho(
+                10.0,
+                1e-6,
+                cthub_privacy::dp::budget::Conversion::Tight,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+            "cthub up",
+        )?,
+    };
     if a.json {
-        out::json(&serde_json::json!({"files": files, "imported": v}));
+        out::json(&serde_json::json!({"files": files, "imported": v, "privacy_budget": budget}));
     } else {
+        println!(
+            "privacy ledger: dataset `store` has budget rho {:.4} (epsilon 10 at delta 1e-6), {:.4} spent; try `cthub release aggregates --epsilon 1 --out release-1`",
+            budget.budget_rho, budget.spent_rho.max(0.0)
+        );
         println!(
             "(the dashboard is not built yet; these are the headline indicators it will show)"
         );

@@ -661,6 +661,45 @@ const INSERT_RECORD: &str =
     registration_from, registration_to, data_source, gender, age_band, majority, citizenship, \
     country_of_exploitation, is_forced_labour, is_sexual_exploitation, is_other_exploitation) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+/// Rows per multi-row record INSERT (14 parameters each, within SQLite's 32,766).
+const RECORDS_PER_INSERT: usize = 64;
+
+fn insert_records_sql() -> String {
+    let (head, _) = INSERT_RECORD.split_once("VALUES").unwrap_or((INSERT_RECORD, ""));
+    let one = format!("({})", vec!["?"; 14].join(", "));
+    format!("{head}VALUES {}", vec![one; RECORDS_PER_INSERT].join(", "))
+}
+
+/// Binds one record's 14 values from parameter `*i` on.
+fn bind_record(
+    st: &mut rusqlite::CachedStatement<'_>,
+    i: &mut usize,
+    contribution_id: i64,
+    r: &crate::batch::RecordRow,
+) -> Result<()> {
+    let values: [&dyn rusqlite::ToSql; 14] = [
+        &contribution_id,
+        &r.source_row,
+        &r.schema_version,
+        &r.registration_from,
+        &r.registration_to,
+        &r.data_source,
+        &r.gender,
+        &r.age_band,
+        &r.majority,
+        &r.citizenship.as_ref().map(Code2::as_str),
+        &r.country_of_exploitation.as_ref().map(Code2::as_str),
+        &r.forced_labour,
+        &r.sexual_exploitation,
+        &r.other_exploitation,
+    ];
+    for v in values {
+        st.raw_bind_parameter(*i, v)?;
+        *i += 1;
+    }
+    Ok(())
+}
+
 const INSERT_SEGMENT: &str =
     "INSERT INTO record_segment (contribution_id, seq, records, encoding, \
     record_data, raw_data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -693,6 +732,7 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
     }
     {
         let mut insert_record = tx.prepare_cached(INSERT_RECORD)?;
+        let mut insert_records = tx.prepare_cached(&insert_records_sql())?;
         let mut insert_segment = tx.prepare_cached(INSERT_SEGMENT)?;
         let mut encoder = segment::Encoder::new()?;
         let mut seq = 0i64;
@@ -704,23 +744,20 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
             }
             let (counts, summary) = match msg {
                 Msg::Rows(b) => {
-                    for r in &b.records {
-                        insert_record.execute(params![
-                            contribution_id,
-                            r.source_row,
-                            r.schema_version,
-                            r.registration_from,
-                            r.registration_to,
-                            r.data_source,
-                            r.gender,
-                            r.age_band,
-                            r.majority,
-                            r.citizenship.as_ref().map(Code2::as_str),
-                            r.country_of_exploitation.as_ref().map(Code2::as_str),
-                            r.forced_labour,
-                            r.sexual_exploitation,
-                            r.other_exploitation,
-                        ])?;
+                    // Full chunks through one multi-row INSERT (one statement run per
+                    // RECORDS_PER_INSERT rows), the rest row by row.
+                    let mut chunks = b.records.chunks_exact(RECORDS_PER_INSERT);
+                    for chunk in &mut chunks {
+                        let mut i = 1;
+                        for r in chunk {
+                            bind_record(&mut insert_records, &mut i, contribution_id, r)?;
+                        }
+                        insert_records.raw_execute()?;
+                    }
+                    for r in chunks.remainder() {
+                        let mut i = 1;
+                        bind_record(&mut insert_record, &mut i, contribution_id, r)?;
+                        insert_record.raw_execute()?;
                     }
                     if !b.records.is_empty() {
                         insert_segment.execute(params![
@@ -758,6 +795,7 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
             };
             drop((
                 insert_record,
+                insert_records,
                 insert_segment,
                 insert_quarantine,
                 insert_issue,
