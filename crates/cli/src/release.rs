@@ -147,6 +147,11 @@ pub struct AggregateArgs {
     /// Longest combination of columns counted (reporting length).
     #[arg(long, default_value_t = 3)]
     pub length: usize,
+    /// Fallback hierarchy of a column for small counts: COLUMN=NAME (country, age-band, year,
+    /// exploitation-type, isic-section, interval:5,10,20) or COLUMN=FILE.csv (ARX form, `;`).
+    /// Repeatable. Default: the built-ins of the CTDC columns.
+    #[arg(long)]
+    pub hierarchy: Vec<String>,
 }
 
 #[derive(Args, Clone)]
@@ -389,48 +394,54 @@ fn print_ledger_line(acc: &PrivacyAccount) {
     );
 }
 
-/// The fallback hierarchy of a country column: alpha-2 → UN M49 subregion → region → `*`,
-/// built for the values present (values that are not countries have no coarser level).
-struct CountryHierarchy {
-    levels: HashMap<String, [String; 2]>,
-}
-
-impl CountryHierarchy {
-    fn for_values(values: &[String]) -> CountryHierarchy {
-        use cthub_standard::Vocab;
-        let levels = values
-            .iter()
-            .filter_map(|v| {
-                let c = cthub_standard::Country::parse(v)?;
-                let region = c.region()?.label().to_string();
-                let sub = c.subregion().unwrap_or_else(|| region.clone());
-                Some((v.clone(), [sub, region]))
-            })
-            .collect();
-        CountryHierarchy { levels }
+/// Hierarchies of the released columns for the fallback of small counts: `--hierarchy
+/// COLUMN=NAME` (a built-in name or an ARX hierarchy CSV) or, by default, the built-ins of the
+/// CTDC columns (countries → UN M49 subregion → region, age bands → wider bands, years → periods).
+fn fallback_hierarchies(
+    table: &Table,
+    columns: &[String],
+    asked: &[String],
+) -> anyhow::Result<Vec<(String, cthub_privacy::Hierarchy)>> {
+    use cthub_privacy::hierarchy::{Builtin, Hierarchy};
+    let mut specs: Vec<(String, String)> = Vec::new();
+    for a in asked {
+        let (c, h) = a.split_once('=').with_context(|| {
+            format!("--hierarchy takes COLUMN=NAME or COLUMN=FILE.csv, got {a:?}")
+        })?;
+        if !columns.iter().any(|x| x == c) {
+            bail!("--hierarchy names {c:?}, which is not a released column");
+        }
+        specs.push((c.to_string(), h.to_string()));
     }
-}
-
-impl Generalisation for CountryHierarchy {
-    fn levels(&self) -> usize {
-        4
-    }
-    fn generalise(&self, value: &str, level: usize) -> Option<&str> {
-        match level {
-            0 => Some(value)
-                .filter(|_| self.levels.contains_key(value))
-                .map(|_| {
-                    // Level 0 is the value itself.
-                    self.levels
-                        .get_key_value(value)
-                        .map(|(k, _)| k.as_str())
-                        .unwrap_or("")
-                }),
-            1 | 2 => self.levels.get(value).map(|l| l[level - 1].as_str()),
-            3 => Some("*"),
+    for c in columns {
+        if specs.iter().any(|(x, _)| x == c) {
+            continue;
+        }
+        let default = match c.as_str() {
+            "citizenship" | "CountryOfExploitation" => Some("country"),
+            "ageBroad" => Some("age-band"),
+            "yearOfRegistration" => Some("year"),
             _ => None,
+        };
+        if let Some(d) = default {
+            specs.push((c.clone(), d.to_string()));
         }
     }
+    let mut out = Vec::new();
+    for (c, h) in specs {
+        let col = table.column(&c)?;
+        let hierarchy = if h.ends_with(".csv") {
+            let hier = Hierarchy::from_csv(Path::new(&h), b';')?;
+            if let Some(v) = col.values.iter().find(|v| !hier.covers(v)) {
+                bail!("hierarchy {h} does not cover the value {v:?} of column {c:?}");
+            }
+            hier
+        } else {
+            Builtin::parse(&h)?.build(col.values.iter().map(String::as_str))?
+        };
+        out.push((c, hierarchy));
+    }
+    Ok(out)
 }
 
 pub fn run_release(cmd: ReleaseCommand) -> anyhow::Result<u8> {
@@ -455,18 +466,8 @@ fn aggregates(a: AggregateArgs) -> anyhow::Result<u8> {
     config.reporting_length = a.length;
     config.person_id = a.dp.person_id.clone();
     config.max_records_per_person = a.dp.max_records_per_person;
-    let countries: Vec<(String, CountryHierarchy)> = columns
-        .iter()
-        .filter(|c| {
-            let lc = c.to_ascii_lowercase();
-            lc.contains("citizenship") || lc.contains("countryofexploitation")
-        })
-        .filter_map(|c| {
-            let col = s.table.column(c).ok()?;
-            Some((c.clone(), CountryHierarchy::for_values(&col.values)))
-        })
-        .collect();
-    let hierarchies: HashMap<String, &dyn Generalisation> = countries
+    let owned = fallback_hierarchies(&s.table, &columns, &a.hierarchy)?;
+    let hierarchies: HashMap<String, &dyn Generalisation> = owned
         .iter()
         .map(|(c, h)| (c.clone(), h as &dyn Generalisation))
         .collect();

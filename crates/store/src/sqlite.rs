@@ -665,7 +665,9 @@ const INSERT_RECORD: &str =
 const RECORDS_PER_INSERT: usize = 64;
 
 fn insert_records_sql() -> String {
-    let (head, _) = INSERT_RECORD.split_once("VALUES").unwrap_or((INSERT_RECORD, ""));
+    let (head, _) = INSERT_RECORD
+        .split_once("VALUES")
+        .unwrap_or((INSERT_RECORD, ""));
     let one = format!("({})", vec!["?"; 14].join(", "));
     format!("{head}VALUES {}", vec![one; RECORDS_PER_INSERT].join(", "))
 }
