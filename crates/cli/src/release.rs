@@ -582,15 +582,31 @@ fn aggregate_report(
     });
     // One chart per single column (length-1 counts), with their 95% intervals.
     for col in &r.columns {
-        let items: Vec<Bar> = r
+        let mut singles: Vec<_> = r
             .counts
             .iter()
             .filter(|c| c.columns.len() == 1 && &c.columns[0] == col)
+            .collect();
+        // Numbers (years) in order, anything else by count.
+        if singles.iter().all(|c| c.values[0].parse::<f64>().is_ok()) {
+            singles.sort_by(|a, b| {
+                let (x, y) = (a.values[0].parse::<f64>(), b.values[0].parse::<f64>());
+                x.unwrap_or(0.0).total_cmp(&y.unwrap_or(0.0))
+            });
+        } else {
+            singles.sort_by(|a, b| b.noisy.count.cmp(&a.noisy.count));
+        }
+        let items: Vec<Bar> = singles
+            .into_iter()
             .take(40)
             .map(|c| Bar {
                 label: format!(
                     "{}{}",
-                    c.values[0],
+                    if c.values[0].is_empty() {
+                        "(not recorded)"
+                    } else {
+                        &c.values[0]
+                    },
                     if c.levels[0] > 0 {
                         " (generalised)"
                     } else {

@@ -194,6 +194,7 @@ fn release_flow(db: &str, dir: &Path) {
     }
     let html = std::fs::read_to_string(dir.join("agg/report.html")).unwrap();
     assert!(html.contains("Privacy ledger of store") && html.contains("<svg"));
+    opens_in_browser(&dir.join("agg/report.html"), "Privacy ledger of store");
     let agg: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("agg/aggregates.json")).unwrap()).unwrap();
     // Every published count has its interval, and no combination exceeds its parts.
@@ -277,6 +278,10 @@ fn release_flow(db: &str, dir: &Path) {
             .unwrap()
             .contains("Not for publication")
     );
+    opens_in_browser(
+        &dir.join("syn/quality.internal.html"),
+        "total-variation distance",
+    );
     assert!(!std::fs::read_to_string(dir.join("syn/report.json"))
         .unwrap()
         .contains("\"sensitive records\""));
@@ -355,6 +360,37 @@ fn release_flow(db: &str, dir: &Path) {
     assert!(!dir.join("bad").exists());
     let log = ok(&cthub(&["ledger", "--json"], db, dir));
     assert_eq!(log[0]["charges"].as_array().unwrap().len(), 2);
+}
+
+/// Renders a report in headless Chromium (Debian's package) and checks the rendered DOM.
+fn opens_in_browser(page: &Path, must_contain: &str) {
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        eprintln!("SKIP: /usr/bin/chromium is absent; the report was not rendered in a browser");
+        return;
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let o = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        dom.contains(must_contain) && dom.contains("<svg"),
+        "chromium did not render {}: {}",
+        page.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]

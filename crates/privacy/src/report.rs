@@ -170,7 +170,7 @@ fn bars_svg(b: &Bars) -> String {
         .map(|i| i.interval.map_or(i.value, |(_, hi)| hi.max(i.value)))
         .fold(0.0f64, f64::max)
         .max(f64::MIN_POSITIVE);
-    let scale = |v: f64| (v.max(0.0) / max) * (WIDTH - LABEL - 80.0);
+    let scale = |v: f64| (v.max(0.0) / max) * (WIDTH - LABEL - 170.0);
     let height = ROW * b.items.len() as f64 + 8.0;
     let mut s = format!(
         "<svg role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\">",
