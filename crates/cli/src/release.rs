@@ -594,7 +594,7 @@ fn aggregate_report(
                 x.unwrap_or(0.0).total_cmp(&y.unwrap_or(0.0))
             });
         } else {
-            singles.sort_by(|a, b| b.noisy.count.cmp(&a.noisy.count));
+            singles.sort_by_key(|c| std::cmp::Reverse(c.noisy.count));
         }
         let items: Vec<Bar> = singles
             .into_iter()
