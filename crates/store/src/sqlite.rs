@@ -661,4 +661,3 @@ fn start_import(conn: &Connection, meta: &ContributionMeta) -> Result<i64> {
     )?;
     Ok(conn.last_insert_rowid())
 }
-

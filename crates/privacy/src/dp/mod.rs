@@ -24,6 +24,7 @@ pub mod budget;
 pub mod evaluate;
 pub(crate) mod marginal;
 pub mod noise;
+pub(crate) mod pgm;
 pub mod synth;
 
 pub use budget::{Charge, Conversion, InMemoryLedger, Ledger, LedgerEntry, LedgerError};
