@@ -33,6 +33,8 @@
 //!   random order. The seed only drives this sampling step; the noise always comes from the
 //!   OpenDP sampler.
 
+use std::collections::HashMap;
+
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -66,6 +68,15 @@ pub struct SynthConfig {
     pub max_clique_cells: u64,
     /// Mirror-descent iterations of the model fit.
     pub iterations: usize,
+    /// Declared public value lists by column (see [`super::apply_public_domains`]); columns
+    /// not listed use their observed values, which are then treated as public.
+    #[serde(default)]
+    pub public_domains: HashMap<String, Vec<String>>,
+    /// Value replacing anything outside a declared domain (default `""`, missing).
+    #[serde(default)]
+    pub other_value: String,
+    /// Cells of a fitted clique table below `rare_cut · σ₃` are not sampled (0: off).
+    pub rare_cut: f64,
 }
 
 impl SynthConfig {
@@ -80,7 +91,10 @@ impl SynthConfig {
             rows: None,
             max_cells: 1 << 22,
             max_clique_cells: 2_000,
-            iterations: 300,
+            iterations: 500,
+            rare_cut: 0.15,
+            public_domains: HashMap::new(),
+            other_value: String::new(),
         }
     }
 }
@@ -162,6 +176,13 @@ fn systematic(p: &[f64], n: usize, rng: &mut ChaCha20Rng) -> Vec<u32> {
 
 /// Synthesises a table (see the module docs).
 pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpError> {
+    if !config.public_domains.is_empty() {
+        let recoded =
+            super::apply_public_domains(table, &config.public_domains, &config.other_value)?;
+        let mut cfg = config.clone();
+        cfg.public_domains.clear();
+        return synthesize(&recoded, &cfg);
+    }
     if !(config.rho.is_finite() && config.rho > 0.0) {
         return Err(DpError::InvalidRho(config.rho));
     }
@@ -384,6 +405,16 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
     let mut model = Model::new(sizes.clone(), cliques, cparent, total, measurements);
     model.fit(config.iterations);
     let mu = model.marginals();
+    let tau = config.rare_cut * sigmas[2];
+    // weights for sampling: cells below τ dropped, unless that empties the distribution
+    let cut = |w: &[f64]| -> Vec<f64> {
+        let t: Vec<f64> = w.iter().map(|&v| if v < tau { 0.0 } else { v }).collect();
+        if t.iter().sum::<f64>() > 0.0 {
+            t
+        } else {
+            w.to_vec()
+        }
+    };
 
     // 6. sampling, clique by clique
     let n_out = config.rows.unwrap_or(total.round() as usize);
@@ -401,7 +432,7 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
         let mut cell = Vec::new();
         let mut out: Vec<Vec<u32>> = vec![vec![0; n_out]; cl.len()];
         if ci == 0 {
-            let mut draws = systematic(&mu[0], n_out, &mut rng);
+            let mut draws = systematic(&cut(&mu[0]), n_out, &mut rng);
             draws.shuffle(&mut rng);
             for (r, &d) in draws.iter().enumerate() {
                 decode(d as usize, &mut cell);
@@ -429,7 +460,7 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
                     continue;
                 }
                 let w: Vec<f64> = by_sep[g].iter().map(|&i| mu[ci][i]).collect();
-                let draws = systematic(&w, members.len(), &mut rng);
+                let draws = systematic(&cut(&w), members.len(), &mut rng);
                 members.shuffle(&mut rng);
                 for (r, d) in members.into_iter().zip(draws) {
                     decode(by_sep[g][d as usize], &mut cell);
