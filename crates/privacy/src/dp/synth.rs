@@ -1,37 +1,54 @@
-//! DP synthetic microdata by marginal-based synthesis (in the spirit of MST, McKenna et al.
-//! 2021): noisy 1-way and 2-way marginals, a private maximum spanning tree of column pairs,
-//! a tree-structured model consistent with the noisy marginals, and sampling with controlled
-//! rounding.
+//! DP synthetic microdata by marginal-based synthesis (in the spirit of MST and AIM, McKenna et
+//! al. 2021/2022): noisy 1-way and 2-way marginals, a greedy junction tree of cliques of at most
+//! three columns chosen on the noisy pair scores, noisy clique marginals, **one** graphical model
+//! fitted jointly to all of these measurements (Private-PGM style, [`super::pgm`]), and sampling
+//! clique by clique with controlled rounding.
 //!
 //! # Algorithm and privacy argument
 //! With `m` columns, `c` records per person (see [`super::aggregates::bound_contributions`]) and
 //! budget ρ split as ρ₁ + ρ₂ + ρ₃ (default 5% / 65% / 30%):
 //! 1. **1-way**: every column's full-domain histogram gets N_Z(0, σ₁²); the `m` histograms
 //!    have L2 sensitivity `c√m`, σ₁² = c²m/(2ρ₁).
-//! 2. **Selection**: all `m(m−1)/2` pair histograms get N_Z(0, σ₂²) (L2 sensitivity
+//! 2. **Pairs**: all `m(m−1)/2` pair histograms get N_Z(0, σ₂²) (L2 sensitivity
 //!    `c√(m(m−1)/2)`). Each pair is scored from *its noisy counts only* by its L1 distance from
-//!    independence, minus the noise's expected contribution; a maximum spanning tree of these
-//!    scores is chosen (post-processing).
-//! 3. **Cliques**: columns are ordered by a breadth-first walk of the tree from the first
-//!    column. Each later column `X` gets its tree parent `P` and, when the cross product stays
-//!    below `max_clique_cells`, a second parent `Q`: the earlier column with the best selection
-//!    score with `X` (a degree-2 Bayesian network, as in PrivBayes). The `m−1` cliques
-//!    (`P,Q,X` or `P,X`) are measured with N_Z(0, σ₃²) (L2 sensitivity `c√(m−1)`).
+//!    independence, minus the noise's expected contribution.
+//! 3. **Structure** (post-processing of the scores): a greedy 2-tree. Starting from the best
+//!    pair, each remaining column `X` joins an existing clique through one of its columns `A` or
+//!    one of its pairs `{A, B}` (the latter only while `|A|·|B|·|X| ≤ max_clique_cells`),
+//!    whichever maximises `score(X,A) [+ score(X,B)]`. The cliques form a junction tree with
+//!    the pairs/singletons as separators.
+//! 4. **Cliques**: the `K` clique histograms get N_Z(0, σ₃²) (L2 sensitivity `c√K`).
 //!
-//! The three steps are ρ₁-, ρ₂- and ρ₃-zCDP and compose to ρ. Everything below is
+//! The three measurement steps are ρ₁-, ρ₂- and ρ₃-zCDP and compose to ρ. Everything below is
 //! post-processing of the noisy counts:
-//! * 1-way estimates combine the 1-way measurement with the sums of every pair measurement
-//!   (inverse-variance weights); each noisy histogram is projected onto the simplex
-//!   `{x ≥ 0, Σx = N̂}` (N̂: the noisy total), which removes most noise from empty cells;
-//! * pair estimates combine the selection measurement with the clique's sums over its third
-//!   column, and are fitted to the 1-way estimates by iterative proportional fitting (IPF);
-//! * a clique table is fitted by IPF to the (P,X) and (Q,X) estimates and to the (P,Q)
-//!   distribution of the records generated so far, giving `P(X | P, Q)`;
-//! * records are generated top-down along the tree: the root's values by systematic sampling
-//!   (counts within ±1 of N̂·p), then, within each group of records sharing a parent value, the
-//!   child's values by systematic sampling of the conditional, assigned to the group's records in
-//!   random order. The seed only drives this sampling step; the noise always comes from the
-//!   OpenDP sampler.
+//! * the model `Π p_C / Π p_S` over the junction tree is fitted by entropic mirror descent to
+//!   every measurement lying inside a clique — all 1-ways, the measured pairs within cliques and
+//!   the cliques — each weighted by 1/σ², so the clique tables agree on their separators
+//!   and use all the information (the 1-ways and pairs are not fitted separately and forced
+//!   together afterwards);
+//! * **rare-cell cut**: cells of a fitted clique table below `τ = max(rare_cut·σ₃, rare_floor)`
+//!   records (default `max(0.15σ₃, 4)`) are not sampled (unless that empties a conditional),
+//!   which keeps rare value combinations out of the output: rare-combination leakage on Adult at
+//!   ε = 1 falls from 0.64 to 0.54 without a measurable loss; on the CTDC VP file at ε = 4,
+//!   leakage is 0.69 (0.62 before this model); `rare_cut = 1` lowers it to 0.39 at an unchanged
+//!   TVD (but 60 of 69 single values kept, not 65), while on Adult a cut of σ₃ (≈ 28
+//!   records) costs 0.02 of 2-way TVD — the default is set for the quality targets;
+//! * records are generated clique by clique in junction-tree order: the root clique's cells by
+//!   systematic sampling (counts within ±1 of N̂·p), then, within each group of records sharing
+//!   a separator value, the new column by systematic sampling of the clique's conditional,
+//!   assigned to the group's records in random order. The seed only drives this sampling step;
+//!   the noise always comes from the OpenDP sampler.
+//!
+//! # Quality (Adult, 9 columns, ε = 1, δ = 1e-9, release build)
+//! Two batches of 20 runs: mean 2-way TVD 0.0349-0.0404 (medians 0.0371 and 0.0364), 3-way
+//! 0.0786-0.0866 (medians 0.0817 and 0.0807); 19 of 20 runs in each batch meet AIM's
+//! 0.040 / 0.097 (the previous IPF-based version: 5 of 20, median 0.0408 / 0.0931). About
+//! 0.15-0.2 s per run.
+//!
+//! # Public domains
+//! Without `public_domains`, each column's observed values are its domain and are treated as
+//! public (as for the DP aggregates). With it, the listed columns are recoded to the declared
+//! lists first ([`super::apply_public_domains`]): values outside become `other_value`.
 
 use std::collections::HashMap;
 
@@ -75,8 +92,12 @@ pub struct SynthConfig {
     /// Value replacing anything outside a declared domain (default `""`, missing).
     #[serde(default)]
     pub other_value: String,
-    /// Cells of a fitted clique table below `rare_cut · σ₃` are not sampled (0: off).
+    /// Cells of a fitted clique table below `max(rare_cut · σ₃, rare_floor)` (counts) are not
+    /// sampled (both 0: off); see the module docs.
     pub rare_cut: f64,
+    /// Floor of the rare-cell cut, in (fitted) records.
+    #[serde(default)]
+    pub rare_floor: f64,
 }
 
 impl SynthConfig {
@@ -93,6 +114,7 @@ impl SynthConfig {
             max_clique_cells: 2_000,
             iterations: 500,
             rare_cut: 0.15,
+            rare_floor: 4.0,
             public_domains: HashMap::new(),
             other_value: String::new(),
         }
@@ -103,7 +125,7 @@ impl SynthConfig {
 #[derive(Debug, Clone)]
 pub struct Synthesis {
     pub table: Table,
-    /// The tree's pairs (parent, child), in generation order.
+    /// The model's edges (separator column, new column), in generation order.
     pub tree: Vec<(String, String)>,
     pub rho: f64,
     /// σ of the 1-way, selection and tree measurements.
@@ -405,7 +427,7 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
     let mut model = Model::new(sizes.clone(), cliques, cparent, total, measurements);
     model.fit(config.iterations);
     let mu = model.marginals();
-    let tau = config.rare_cut * sigmas[2];
+    let tau = (config.rare_cut * sigmas[2]).max(config.rare_floor);
     // weights for sampling: cells below τ dropped, unless that empties the distribution
     let cut = |w: &[f64]| -> Vec<f64> {
         let t: Vec<f64> = w.iter().map(|&v| if v < tau { 0.0 } else { v }).collect();
