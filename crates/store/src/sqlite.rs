@@ -661,3 +661,4 @@ fn start_import(conn: &Connection, meta: &ContributionMeta) -> Result<i64> {
     )?;
     Ok(conn.last_insert_rowid())
 }
+
