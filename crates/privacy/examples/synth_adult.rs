@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release -p cthub-privacy --example synth_adult -- [--input PATH] [--delimiter ';']
 //!  [--epsilon 1] [--delta 1e-9] [--seed 0] [--output synthetic.csv]
-//!  [--shares 0.1,0.3,0.6] [--max-clique-cells 2000]`
+//!  [--shares 0.1,0.3,0.6] [--max-clique-cells 2000] [--iterations 500] [--rare-cut 0.15] [--rare-floor 4]`
 //! Defaults: the Adult file of `../shared/data/adult-arx`, ε = 1, δ = 1e-9.
 
 use std::path::PathBuf;
@@ -22,6 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut output: Option<PathBuf> = None;
     let mut shares: Option<[f64; 3]> = None;
     let mut clique: Option<u64> = None;
+    let mut iterations: Option<usize> = None;
+    let mut rare_cut: Option<f64> = None;
+    let mut rare_floor: Option<f64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -40,6 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 shares = Some([v[0], v[1], v[2]]);
             }
             "--max-clique-cells" => clique = Some(val()?.parse()?),
+            "--iterations" => iterations = Some(val()?.parse()?),
+            "--rare-cut" => rare_cut = Some(val()?.parse()?),
+            "--rare-floor" => rare_floor = Some(val()?.parse()?),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -51,6 +57,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     cfg.seed = seed;
     if let Some(s) = shares {
         cfg.shares = s;
+    }
+    if let Some(r) = rare_floor {
+        cfg.rare_floor = r;
+    }
+    if let Some(r) = rare_cut {
+        cfg.rare_cut = r;
+    }
+    if let Some(i) = iterations {
+        cfg.iterations = i;
     }
     if let Some(c) = clique {
         cfg.max_clique_cells = c;

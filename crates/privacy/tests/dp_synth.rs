@@ -20,11 +20,13 @@ const VP: &str = concat!(
 
 /// Adult, 9 categorical columns, ε = 1, δ = 1e-9 (ρ ≈ 0.0150, tight conversion).
 /// Targets: AIM's mean TVD (2-way 0.040, 3-way 0.097) and a wide margin over the
-/// independent-columns baseline (2-way 0.081). The noise is fresh on every run and moves the
-/// selected structure: over 12 release-build runs the 2-way TVD had median 0.040 (0.037-0.044,
-/// one earlier run 0.049) and the 3-way median 0.092 (0.086-0.101). The assertions are on the
-/// mean of three runs with a run-to-run allowance (2-way ≤ 0.044, 3-way ≤ 0.101), so that a
-/// failure means a regression rather than an unlucky draw.
+/// independent-columns baseline (2-way 0.081). The noise is fresh on every run (it does not
+/// depend on the seed). Measured over 20 release-build runs of the default configuration:
+/// 2-way TVD 0.0349-0.0403 (median 0.0371, 1 run of 20 above 0.040), 3-way 0.0790-0.0866
+/// (median 0.0817, every run at least 0.01 below its target).
+/// Statistic: the **median of 5 runs** must meet the strict targets. It fails only if at least
+/// 3 of 5 runs miss; with a per-run miss rate p ≈ 0.05 (1 of 20 observed; even p = 0.1 gives
+/// 8.6e-3) that is 10·p³ − 15·p⁴ + 6·p⁵ ≈ 1.2e-3, and far smaller for the 3-way target.
 #[test]
 fn adult_meets_quality_targets() {
     if !Path::new(ADULT).exists() {
@@ -34,33 +36,75 @@ fn adult_meets_quality_targets() {
     let t = Table::from_csv(Path::new(ADULT), b';').unwrap();
     assert_eq!((t.n_rows(), t.n_columns()), (30_162, 9));
     let rho = epsilon_to_rho(1.0, 1e-9, Conversion::Tight).unwrap();
-    let (mut t1, mut t2, mut t3) = (0.0, 0.0, 0.0);
-    let runs = 3;
+    let runs = 5;
+    let (mut t2s, mut t3s) = (Vec::new(), Vec::new());
     for seed in 0..runs {
         let mut cfg = SynthConfig::new(rho);
         cfg.seed = seed;
         let s = synthesize(&t, &cfg).unwrap();
         let r = evaluate(&t, &s.table, 3, 10).unwrap();
         eprintln!(
-            "Adult eps=1 run {seed}: rows {} TVD 1-way {:.4} 2-way {:.4} 3-way {:.4}, single values {}/{}",
+            "Adult eps=1 run {seed}: rows {} TVD 1-way {:.4} 2-way {:.4} 3-way {:.4}, single values {}/{}, rare leakage {:.3}",
             s.table.n_rows(),
             r.tvd(1).unwrap(),
             r.tvd(2).unwrap(),
             r.tvd(3).unwrap(),
             r.single_values_surviving,
-            r.single_values_sensitive
+            r.single_values_sensitive,
+            r.rare_leakage_share
         );
-        t1 += r.tvd(1).unwrap() / runs as f64;
-        t2 += r.tvd(2).unwrap() / runs as f64;
-        t3 += r.tvd(3).unwrap() / runs as f64;
+        t2s.push(r.tvd(2).unwrap());
+        t3s.push(r.tvd(3).unwrap());
         assert!(
             r.tvd(2).unwrap() < 0.081 * 0.6,
             "not far enough below the independent baseline"
         );
     }
-    eprintln!("Adult eps=1 mean of {runs}: TVD 1-way {t1:.4} 2-way {t2:.4} 3-way {t3:.4}");
-    assert!(t2 <= 0.040 * 1.1, "2-way TVD {t2} (target 0.040)");
-    assert!(t3 <= 0.097 + 0.004, "3-way TVD {t3} (target 0.097)");
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (t2, t3) = (median(&mut t2s), median(&mut t3s));
+    eprintln!("Adult eps=1 median of {runs}: TVD 2-way {t2:.4} 3-way {t3:.4}");
+    assert!(t2 <= 0.040, "2-way TVD median {t2} (target 0.040)");
+    assert!(t3 <= 0.097, "3-way TVD median {t3} (target 0.097)");
+}
+
+/// Declared public domains: values outside become the `other` value, and the output's values
+/// are exactly the declared list (plus `other`), whatever the data holds.
+#[test]
+fn public_domains_are_used() {
+    let rows: Vec<Vec<String>> = (0..300)
+        .map(|i| {
+            vec![
+                ["a", "b", "zz"][i % 3].to_string(),
+                ["x", "y"][i % 2].to_string(),
+            ]
+        })
+        .collect();
+    let t = Table::from_rows(&["p", "q"], rows);
+    let mut cfg = SynthConfig::new(1.0);
+    cfg.public_domains
+        .insert("p".into(), vec!["a".into(), "b".into(), "c".into()]);
+    cfg.other_value = "other".into();
+    let s = synthesize(&t, &cfg).unwrap();
+    let p = s.table.column("p").unwrap();
+    assert!(p
+        .values
+        .iter()
+        .all(|v| ["a", "b", "c", "other"].contains(&v.as_str())));
+    assert!(p.values.iter().any(|v| v == "other"), "zz maps to other");
+    let recoded =
+        cthub_privacy::dp::apply_public_domains(&t, &cfg.public_domains, "other").unwrap();
+    assert_eq!(
+        recoded.column("p").unwrap().values,
+        vec!["a", "b", "c", "other"]
+    );
+    cfg.public_domains.insert("nope".into(), vec![]);
+    assert_eq!(
+        synthesize(&t, &cfg).unwrap_err(),
+        DpError::UnknownColumn("nope".into())
+    );
 }
 
 /// CTDC VP file at ε = 4 (δ = 1e-9): reports how many single values of the input survive.

@@ -76,6 +76,13 @@ pub struct AggregateConfig {
     pub threshold: Threshold,
     /// Largest cross product of one marginal (default 2^22 cells).
     pub max_cells: u64,
+    /// Declared public value lists by column (see [`super::apply_public_domains`]); columns
+    /// not listed use their observed values, which are then treated as public.
+    #[serde(default)]
+    pub public_domains: HashMap<String, Vec<String>>,
+    /// Value replacing anything outside a declared domain (default `""`, missing).
+    #[serde(default)]
+    pub other_value: String,
 }
 
 impl AggregateConfig {
@@ -90,6 +97,8 @@ impl AggregateConfig {
             max_records_per_person: 1,
             threshold: Threshold::HalfWidth95,
             max_cells: 1 << 22,
+            public_domains: HashMap::new(),
+            other_value: String::new(),
         }
     }
 }
@@ -348,6 +357,13 @@ pub fn dp_aggregates(
     config: &AggregateConfig,
     hierarchies: &Hierarchies<'_>,
 ) -> Result<AggregateRelease, DpError> {
+    if !config.public_domains.is_empty() {
+        let recoded =
+            super::apply_public_domains(table, &config.public_domains, &config.other_value)?;
+        let mut cfg = config.clone();
+        cfg.public_domains.clear();
+        return dp_aggregates(&recoded, &cfg, hierarchies);
+    }
     let cols = validate(table, config)?;
     let c = config.max_records_per_person as f64;
     let rows = bound_contributions(

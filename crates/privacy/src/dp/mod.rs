@@ -11,11 +11,15 @@
 //!   2020), ρ's add up under composition, and ρ converts to (ε, δ) for reporting ([`budget`]).
 //! * **Noise only from a vetted sampler**: OpenDP's exact samplers (CKS20 rejection sampling on
 //!   big rationals and integers, no floating-point arithmetic on the noise path) — [`noise`].
-//! * **Public domains.** Every value of every column counted is treated as public (the CTDC and
-//!   HTCDS columns are coded picklists, countries and regions, whose value lists are published).
-//!   Every combination of the cross product is noised, including those with a zero count, so the
-//!   set of published combinations depends on the data only through noisy counts.
-//!   Callers that count free-text columns must not treat their value lists as public.
+//! * **Public domains.** A column's value list is either declared
+//!   (`public_domains` of [`aggregates::AggregateConfig`] / [`synth::SynthConfig`], see
+//!   [`apply_public_domains`]: values outside it become the declared `other_value`, values of it
+//!   absent from the data are still counted) or, without a declaration, the column's *observed*
+//!   values are treated as public (the CTDC and HTCDS columns are coded picklists, countries and
+//!   regions, whose value lists are published). Every combination of the cross product is
+//!   noised, including those with a zero count, so the set of published combinations depends on
+//!   the data only through noisy counts. Callers that count free-text columns must declare a
+//!   domain (or not count them): an undeclared free-text column's value list itself discloses.
 //! * Everything after measurement (non-negativity, consistency, thresholds, hierarchy fallback,
 //!   model fitting and sampling of synthetic records) is post-processing and costs nothing more.
 
@@ -24,7 +28,57 @@ pub mod budget;
 pub mod evaluate;
 pub(crate) mod marginal;
 pub mod noise;
+pub(crate) mod pgm;
 pub mod synth;
+
+use std::collections::HashMap;
+
+use crate::table::{Column, Table};
+
+/// Recodes the columns named in `domains` to their declared value lists: the column's values
+/// become the list (in its order) plus `other` if the list lacks it, and every value outside the
+/// list is replaced by `other` (e.g. `""`, missing). Other columns are unchanged (their observed
+/// values are treated as public). Unknown column names are an error.
+pub fn apply_public_domains(
+    table: &Table,
+    domains: &HashMap<String, Vec<String>>,
+    other: &str,
+) -> Result<Table, DpError> {
+    let mut out = table.clone();
+    for (name, domain) in domains {
+        let i = table
+            .column_index(name)
+            .map_err(|_| DpError::UnknownColumn(name.clone()))?;
+        let mut values: Vec<String> = Vec::with_capacity(domain.len() + 1);
+        for v in domain {
+            if !values.contains(v) {
+                values.push(v.clone());
+            }
+        }
+        let index: HashMap<&str, u32> = values
+            .iter()
+            .enumerate()
+            .map(|(k, v)| (v.as_str(), k as u32))
+            .collect();
+        let other_code = index.get(other).copied().unwrap_or(values.len() as u32);
+        let col = &table.columns[i];
+        let map: Vec<u32> = col
+            .values
+            .iter()
+            .map(|v| index.get(v.as_str()).copied().unwrap_or(other_code))
+            .collect();
+        let codes: Vec<u32> = col.codes.iter().map(|&c| map[c as usize]).collect();
+        if other_code as usize == values.len() {
+            values.push(other.to_string());
+        }
+        out.columns[i] = Column {
+            name: col.name.clone(),
+            values,
+            codes,
+        };
+    }
+    Ok(out)
+}
 
 pub use budget::{Charge, Conversion, InMemoryLedger, Ledger, LedgerEntry, LedgerError};
 pub use noise::{DiscreteGaussian, DiscreteLaplace};

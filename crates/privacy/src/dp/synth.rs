@@ -1,37 +1,56 @@
-//! DP synthetic microdata by marginal-based synthesis (in the spirit of MST, McKenna et al.
-//! 2021): noisy 1-way and 2-way marginals, a private maximum spanning tree of column pairs,
-//! a tree-structured model consistent with the noisy marginals, and sampling with controlled
-//! rounding.
+//! DP synthetic microdata by marginal-based synthesis (in the spirit of MST and AIM, McKenna et
+//! al. 2021/2022): noisy 1-way and 2-way marginals, a greedy junction tree of cliques of at most
+//! three columns chosen on the noisy pair scores, noisy clique marginals, **one** graphical model
+//! fitted jointly to all of these measurements (Private-PGM style, [`super::pgm`]), and sampling
+//! clique by clique with controlled rounding.
 //!
 //! # Algorithm and privacy argument
 //! With `m` columns, `c` records per person (see [`super::aggregates::bound_contributions`]) and
 //! budget ρ split as ρ₁ + ρ₂ + ρ₃ (default 5% / 65% / 30%):
 //! 1. **1-way**: every column's full-domain histogram gets N_Z(0, σ₁²); the `m` histograms
 //!    have L2 sensitivity `c√m`, σ₁² = c²m/(2ρ₁).
-//! 2. **Selection**: all `m(m−1)/2` pair histograms get N_Z(0, σ₂²) (L2 sensitivity
+//! 2. **Pairs**: all `m(m−1)/2` pair histograms get N_Z(0, σ₂²) (L2 sensitivity
 //!    `c√(m(m−1)/2)`). Each pair is scored from *its noisy counts only* by its L1 distance from
-//!    independence, minus the noise's expected contribution; a maximum spanning tree of these
-//!    scores is chosen (post-processing).
-//! 3. **Cliques**: columns are ordered by a breadth-first walk of the tree from the first
-//!    column. Each later column `X` gets its tree parent `P` and, when the cross product stays
-//!    below `max_clique_cells`, a second parent `Q`: the earlier column with the best selection
-//!    score with `X` (a degree-2 Bayesian network, as in PrivBayes). The `m−1` cliques
-//!    (`P,Q,X` or `P,X`) are measured with N_Z(0, σ₃²) (L2 sensitivity `c√(m−1)`).
+//!    independence, minus the noise's expected contribution.
+//! 3. **Structure** (post-processing of the scores): a greedy 2-tree. Starting from the best
+//!    pair, each remaining column `X` joins an existing clique through one of its columns `A` or
+//!    one of its pairs `{A, B}` (the latter only while `|A|·|B|·|X| ≤ max_clique_cells`),
+//!    whichever maximises `score(X,A) [+ score(X,B)]`. The cliques form a junction tree with
+//!    the pairs/singletons as separators.
+//! 4. **Cliques**: the `K` clique histograms get N_Z(0, σ₃²) (L2 sensitivity `c√K`).
 //!
-//! The three steps are ρ₁-, ρ₂- and ρ₃-zCDP and compose to ρ. Everything below is
+//! The three measurement steps are ρ₁-, ρ₂- and ρ₃-zCDP and compose to ρ. Everything below is
 //! post-processing of the noisy counts:
-//! * 1-way estimates combine the 1-way measurement with the sums of every pair measurement
-//!   (inverse-variance weights); each noisy histogram is projected onto the simplex
-//!   `{x ≥ 0, Σx = N̂}` (N̂: the noisy total), which removes most noise from empty cells;
-//! * pair estimates combine the selection measurement with the clique's sums over its third
-//!   column, and are fitted to the 1-way estimates by iterative proportional fitting (IPF);
-//! * a clique table is fitted by IPF to the (P,X) and (Q,X) estimates and to the (P,Q)
-//!   distribution of the records generated so far, giving `P(X | P, Q)`;
-//! * records are generated top-down along the tree: the root's values by systematic sampling
-//!   (counts within ±1 of N̂·p), then, within each group of records sharing a parent value, the
-//!   child's values by systematic sampling of the conditional, assigned to the group's records in
-//!   random order. The seed only drives this sampling step; the noise always comes from the
-//!   OpenDP sampler.
+//! * the model `Π p_C / Π p_S` over the junction tree is fitted by entropic mirror descent to
+//!   every measurement lying inside a clique — all 1-ways, the measured pairs within cliques and
+//!   the cliques — each weighted by 1/σ², so the clique tables agree on their separators
+//!   and use all the information (the 1-ways and pairs are not fitted separately and forced
+//!   together afterwards);
+//! * **rare-cell cut**: cells of a fitted clique table below `τ = max(rare_cut·σ₃, rare_floor)`
+//!   records (default `max(0.15σ₃, 4)`) are not sampled (unless that empties a conditional),
+//!   which keeps rare value combinations out of the output: rare-combination leakage on Adult at
+//!   ε = 1 falls from 0.64 to 0.54 without a measurable loss; on the CTDC VP file at ε = 4,
+//!   leakage is 0.69 (0.62 before this model); `rare_cut = 1` lowers it to 0.39 at an unchanged
+//!   TVD (but 60 of 69 single values kept, not 65), while on Adult a cut of σ₃ (≈ 28
+//!   records) costs 0.02 of 2-way TVD — the default is set for the quality targets;
+//! * records are generated clique by clique in junction-tree order: the root clique's cells by
+//!   systematic sampling (counts within ±1 of N̂·p), then, within each group of records sharing
+//!   a separator value, the new column by systematic sampling of the clique's conditional,
+//!   assigned to the group's records in random order. The seed only drives this sampling step;
+//!   the noise always comes from the OpenDP sampler.
+//!
+//! # Quality (Adult, 9 columns, ε = 1, δ = 1e-9, release build)
+//! Two batches of 20 runs: mean 2-way TVD 0.0349-0.0404 (medians 0.0371 and 0.0364), 3-way
+//! 0.0786-0.0866 (medians 0.0817 and 0.0807); 19 of 20 runs in each batch meet AIM's
+//! 0.040 / 0.097 (the previous IPF-based version: 5 of 20, median 0.0408 / 0.0931). About
+//! 0.15-0.2 s per run.
+//!
+//! # Public domains
+//! Without `public_domains`, each column's observed values are its domain and are treated as
+//! public (as for the DP aggregates). With it, the listed columns are recoded to the declared
+//! lists first ([`super::apply_public_domains`]): values outside become `other_value`.
+
+use std::collections::HashMap;
 
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -41,6 +60,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregates::bound_contributions;
 use super::marginal::{check_cells, combinations, Marginal};
 use super::noise::DiscreteGaussian;
+use super::pgm::{Measurement, Model};
 use super::DpError;
 use crate::table::{Table, TableBuilder};
 
@@ -63,6 +83,21 @@ pub struct SynthConfig {
     pub max_cells: u64,
     /// Largest 3-way clique (cells) measured; larger ones fall back to one parent.
     pub max_clique_cells: u64,
+    /// Mirror-descent iterations of the model fit.
+    pub iterations: usize,
+    /// Declared public value lists by column (see [`super::apply_public_domains`]); columns
+    /// not listed use their observed values, which are then treated as public.
+    #[serde(default)]
+    pub public_domains: HashMap<String, Vec<String>>,
+    /// Value replacing anything outside a declared domain (default `""`, missing).
+    #[serde(default)]
+    pub other_value: String,
+    /// Cells of a fitted clique table below `max(rare_cut · σ₃, rare_floor)` (counts) are not
+    /// sampled (both 0: off); see the module docs.
+    pub rare_cut: f64,
+    /// Floor of the rare-cell cut, in (fitted) records.
+    #[serde(default)]
+    pub rare_floor: f64,
 }
 
 impl SynthConfig {
@@ -77,6 +112,11 @@ impl SynthConfig {
             rows: None,
             max_cells: 1 << 22,
             max_clique_cells: 2_000,
+            iterations: 500,
+            rare_cut: 0.15,
+            rare_floor: 4.0,
+            public_domains: HashMap::new(),
+            other_value: String::new(),
         }
     }
 }
@@ -85,69 +125,12 @@ impl SynthConfig {
 #[derive(Debug, Clone)]
 pub struct Synthesis {
     pub table: Table,
-    /// The tree's pairs (parent, child), in generation order.
+    /// The model's edges (separator column, new column), in generation order.
     pub tree: Vec<(String, String)>,
     pub rho: f64,
     /// σ of the 1-way, selection and tree measurements.
     pub sigmas: [f64; 3],
     pub noisy_total: f64,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Clique {
-    x: usize,
-    p: usize,
-    q: Option<usize>,
-}
-
-/// IPF of a 3-way table [P][Q][X] to its (P,Q), (P,X) and (Q,X) targets.
-fn ipf3(x: &mut [f64], [np, nq, nx]: [usize; 3], pq: &[f64], px: &[f64], qx: &[f64]) {
-    let idx = |i: usize, j: usize, k: usize| (i * nq + j) * nx + k;
-    for _ in 0..25 {
-        let mut s = vec![0.0; np * nx];
-        for i in 0..np {
-            for j in 0..nq {
-                for k in 0..nx {
-                    s[i * nx + k] += x[idx(i, j, k)];
-                }
-            }
-        }
-        for i in 0..np {
-            for j in 0..nq {
-                for k in 0..nx {
-                    let d = s[i * nx + k];
-                    if d > 0.0 {
-                        x[idx(i, j, k)] *= px[i * nx + k] / d;
-                    }
-                }
-            }
-        }
-        let mut s = vec![0.0; nq * nx];
-        for i in 0..np {
-            for j in 0..nq {
-                for k in 0..nx {
-                    s[j * nx + k] += x[idx(i, j, k)];
-                }
-            }
-        }
-        for i in 0..np {
-            for j in 0..nq {
-                for k in 0..nx {
-                    let d = s[j * nx + k];
-                    if d > 0.0 {
-                        x[idx(i, j, k)] *= qx[j * nx + k] / d;
-                    }
-                }
-            }
-        }
-        for i in 0..np * nq {
-            let d: f64 = x[i * nx..(i + 1) * nx].iter().sum();
-            if d > 0.0 {
-                let f = pq[i] / d;
-                x[i * nx..(i + 1) * nx].iter_mut().for_each(|v| *v *= f);
-            }
-        }
-    }
 }
 
 /// Euclidean projection of `y` onto `{x ≥ 0, Σx = total}`.
@@ -179,26 +162,6 @@ fn noisy(m: &Marginal, noise: &DiscreteGaussian) -> Result<Vec<f64>, DpError> {
         .iter()
         .map(|&c| Ok(c + noise.sample()? as f64))
         .collect()
-}
-
-/// Fits a 2-way table (rows a, columns b) to the 1-way targets by iterative proportional fitting.
-fn ipf(x: &mut [f64], na: usize, nb: usize, pa: &[f64], pb: &[f64]) {
-    for _ in 0..30 {
-        for i in 0..na {
-            let s: f64 = x[i * nb..(i + 1) * nb].iter().sum();
-            if s > 0.0 {
-                let f = pa[i] / s;
-                x[i * nb..(i + 1) * nb].iter_mut().for_each(|v| *v *= f);
-            }
-        }
-        for j in 0..nb {
-            let s: f64 = (0..na).map(|i| x[i * nb + j]).sum();
-            if s > 0.0 {
-                let f = pb[j] / s;
-                (0..na).for_each(|i| x[i * nb + j] *= f);
-            }
-        }
-    }
 }
 
 /// Systematic sampling: `n` draws with counts within ±1 of `n·p`, random offset.
@@ -235,6 +198,13 @@ fn systematic(p: &[f64], n: usize, rng: &mut ChaCha20Rng) -> Vec<u32> {
 
 /// Synthesises a table (see the module docs).
 pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpError> {
+    if !config.public_domains.is_empty() {
+        let recoded =
+            super::apply_public_domains(table, &config.public_domains, &config.other_value)?;
+        let mut cfg = config.clone();
+        cfg.public_domains.clear();
+        return synthesize(&recoded, &cfg);
+    }
     if !(config.rho.is_finite() && config.rho > 0.0) {
         return Err(DpError::InvalidRho(config.rho));
     }
@@ -310,7 +280,6 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
     // 2. selection on all pairs
     let pairs = combinations(m, 2);
     let mut sigmas = [n1.sigma(), 0.0, 0.0];
-    let mut tree_pairs: Vec<(usize, usize)> = Vec::new();
     let mut pair_meas: Vec<Option<Vec<f64>>> = vec![None; pairs.len()];
     let mut sigma2 = f64::INFINITY;
     let mut score = vec![vec![f64::NEG_INFINITY; m]; m];
@@ -318,7 +287,6 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
         let n2 = DiscreteGaussian::for_zcdp(c * (pairs.len() as f64).sqrt(), rho[1])?;
         sigma2 = n2.sigma();
         sigmas[1] = sigma2;
-        let mut scores = Vec::with_capacity(pairs.len());
         for (k, pr) in pairs.iter().enumerate() {
             let marg = Marginal::count(table, &[cols[pr[0]], cols[pr[1]]], Some(&rows));
             let y = noisy(&marg, &n2)?;
@@ -335,7 +303,6 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
             let sc = l1 - bias.min(l1 * 0.9);
             score[pr[0]][pr[1]] = sc;
             score[pr[1]][pr[0]] = sc;
-            scores.push((sc, k));
             pair_meas[k] = Some(y);
         }
         // refine the 1-way estimates with the pair measurements' sums (inverse variance)
@@ -366,215 +333,172 @@ pub fn synthesize(table: &Table, config: &SynthConfig) -> Result<Synthesis, DpEr
                 project_simplex(&y, total)
             })
             .collect();
-        // maximum spanning tree (Kruskal)
-        scores.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut parent: Vec<usize> = (0..m).collect();
-        fn find(p: &mut [usize], x: usize) -> usize {
-            let mut r = x;
-            while p[r] != r {
-                r = p[r];
-            }
-            let mut x = x;
-            while p[x] != r {
-                let n = p[x];
-                p[x] = r;
-                x = n;
-            }
-            r
-        }
-        for &(_, k) in &scores {
-            let (a, b) = (pairs[k][0], pairs[k][1]);
-            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-            if ra != rb {
-                parent[ra] = rb;
-                tree_pairs.push((a, b));
-            }
-        }
     }
 
-    // 3. generation order (BFS of the tree from column 0), cliques, measurement
-    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); m];
-    for &(a, b) in &tree_pairs {
-        adj[a].push(b);
-        adj[b].push(a);
-    }
-    let root = 0usize;
-    let mut order: Vec<(usize, Option<usize>)> = vec![(root, None)];
-    let mut placed = vec![false; m];
-    placed[root] = true;
-    let mut head = 0;
-    while head < order.len() {
-        let u = order[head].0;
-        head += 1;
-        for &v in &adj[u] {
-            if !placed[v] {
-                placed[v] = true;
-                order.push((v, Some(u)));
-            }
-        }
-    }
-    for (k, p) in placed.iter().enumerate() {
-        if !p {
-            order.push((k, None));
-        }
-    }
+    // 3. structure: a greedy 2-tree (every new column joins an existing clique's pair or single
+    //    column), by the noisy pair scores; cliques above `max_clique_cells` are not considered.
     let size = |k: usize| p1[k].len();
-    let mut cliques: Vec<Clique> = Vec::new();
-    for (pos, &(x, parent)) in order.iter().enumerate() {
-        let Some(tree_parent) = parent else { continue };
-        let earlier: Vec<usize> = order[..pos].iter().map(|o| o.0).collect();
-        let p = tree_parent;
-        let q = earlier
+    let mut cliques: Vec<Vec<usize>> = Vec::new();
+    let mut cparent: Vec<Option<usize>> = Vec::new();
+    let mut in_model = vec![false; m];
+    if m == 1 {
+        cliques.push(vec![0]);
+        cparent.push(None);
+        in_model[0] = true;
+    } else {
+        let first = pairs
             .iter()
-            .copied()
-            .filter(|&q| q != p && (size(x) * size(p) * size(q)) as u64 <= config.max_clique_cells)
-            .max_by(|&a, &b| score[x][a].total_cmp(&score[x][b]));
-        cliques.push(Clique { x, p, q });
+            .max_by(|a, b| score[a[0]][a[1]].total_cmp(&score[b[0]][b[1]]))
+            .cloned()
+            .unwrap_or_else(|| vec![0, 1]);
+        in_model[first[0]] = true;
+        in_model[first[1]] = true;
+        cliques.push(first);
+        cparent.push(None);
     }
-    let mut clique_meas: Vec<Vec<f64>> = Vec::with_capacity(cliques.len());
-    let mut sigma3 = f64::INFINITY;
-    if !cliques.is_empty() {
-        let n3 = DiscreteGaussian::for_zcdp(c * (cliques.len() as f64).sqrt(), rho[2])?;
-        sigma3 = n3.sigma();
-        sigmas[2] = sigma3;
-        for cl in &cliques {
-            let tc: Vec<usize> = match cl.q {
-                Some(q) => vec![cols[cl.p], cols[q], cols[cl.x]],
-                None => vec![cols[cl.p], cols[cl.x]],
-            };
-            clique_meas.push(noisy(
-                &Marginal::count_ordered(table, &tc, Some(&rows)),
-                &n3,
-            )?);
-        }
-    }
-    // pair estimate [a][b]: selection measurement (+ an extra one), projected, fitted to 1-ways
-    let pair_est = |a: usize, b: usize, extra: Option<(&[f64], f64)>| -> Vec<f64> {
-        let (na, nb) = (size(a), size(b));
-        let (lo, hi) = (a.min(b), a.max(b));
-        let k = pairs.iter().position(|pr| pr[0] == lo && pr[1] == hi);
-        let mut y = vec![0.0; na * nb];
-        if let Some(meas) = k.and_then(|k| pair_meas[k].as_ref()) {
-            for i in 0..na {
-                for j in 0..nb {
-                    y[i * nb + j] = if a < b {
-                        meas[i * nb + j]
-                    } else {
-                        meas[j * na + i]
-                    };
+    let mut tree_pairs: Vec<(usize, usize)> = Vec::new();
+    while in_model.iter().any(|v| !v) {
+        // (score, new column, clique, separator)
+        let mut best: Option<(f64, usize, usize, Vec<usize>)> = None;
+        for x in (0..m).filter(|&x| !in_model[x]) {
+            for (ci, cl) in cliques.iter().enumerate() {
+                for (i, &a) in cl.iter().enumerate() {
+                    let mut cands = vec![(score[x][a], vec![a])];
+                    for &b in &cl[i + 1..] {
+                        if (size(a) * size(b) * size(x)) as u64 <= config.max_clique_cells {
+                            cands.push((score[x][a] + score[x][b], vec![a, b]));
+                        }
+                    }
+                    for (s, sep) in cands {
+                        if best.as_ref().is_none_or(|b| s > b.0) {
+                            best = Some((s, x, ci, sep));
+                        }
+                    }
                 }
             }
         }
-        if let Some((e, var)) = extra {
-            let (w2, w3) = (1.0 / (sigma2 * sigma2), 1.0 / var);
-            for (v, z) in y.iter_mut().zip(e) {
-                *v = (*v * w2 + z * w3) / (w2 + w3);
-            }
+        let Some((_, x, ci, sep)) = best else { break };
+        in_model[x] = true;
+        for &a in &sep {
+            tree_pairs.push((a, x));
         }
-        let mut x = project_simplex(&y, total);
-        for i in 0..na {
-            for j in 0..nb {
-                x[i * nb + j] += 1e-3 * p1[a][i] * p1[b][j] / total;
-            }
+        let mut vars = sep.clone();
+        vars.push(x);
+        vars.sort_unstable();
+        if cliques[ci].len() == sep.len() {
+            cliques[ci] = vars;
+        } else {
+            cliques.push(vars);
+            cparent.push(Some(ci));
         }
-        ipf(&mut x, na, nb, &p1[a], &p1[b]);
-        x
+    }
+
+    // 4. clique measurements
+    let mut measurements: Vec<Measurement> = Vec::new();
+    for (k, y) in one.iter().enumerate() {
+        measurements.push(Measurement {
+            vars: vec![k],
+            y: y.clone(),
+            sigma: sigmas[0],
+        });
+    }
+    for (k, pr) in pairs.iter().enumerate() {
+        if let Some(y) = pair_meas[k].take() {
+            measurements.push(Measurement {
+                vars: pr.clone(),
+                y,
+                sigma: sigma2,
+            });
+        }
+    }
+    let n3 = DiscreteGaussian::for_zcdp(c * (cliques.len() as f64).sqrt(), rho[2])?;
+    sigmas[2] = n3.sigma();
+    for cl in &cliques {
+        let tc: Vec<usize> = cl.iter().map(|&v| cols[v]).collect();
+        measurements.push(Measurement {
+            vars: cl.clone(),
+            y: noisy(&Marginal::count_ordered(table, &tc, Some(&rows)), &n3)?,
+            sigma: sigmas[2],
+        });
+    }
+
+    // 5. one model fitted to every measurement that lies in a clique
+    let sizes: Vec<usize> = (0..m).map(size).collect();
+    let mut model = Model::new(sizes.clone(), cliques, cparent, total, measurements);
+    model.fit(config.iterations);
+    let mu = model.marginals();
+    let tau = (config.rare_cut * sigmas[2]).max(config.rare_floor);
+    // weights for sampling: cells below τ dropped, unless that empties the distribution
+    let cut = |w: &[f64]| -> Vec<f64> {
+        let t: Vec<f64> = w.iter().map(|&v| if v < tau { 0.0 } else { v }).collect();
+        if t.iter().sum::<f64>() > 0.0 {
+            t
+        } else {
+            w.to_vec()
+        }
     };
 
-    // 4. sample in order
+    // 6. sampling, clique by clique
     let n_out = config.rows.unwrap_or(total.round() as usize);
     let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
     let mut codes: Vec<Option<Vec<u32>>> = vec![None; m];
-    let mut tree_out = Vec::new();
-    let mut ci = 0usize;
-    for &(x, parent) in &order {
-        let Some(p) = parent else {
-            let mut v = systematic(&p1[x], n_out, &mut rng);
-            v.shuffle(&mut rng);
-            codes[x] = Some(v);
-            continue;
-        };
-        let cl = cliques[ci];
-        let y = &clique_meas[ci];
-        ci += 1;
-        let (nx, np) = (size(x), size(p));
-        // conditional tables by group key
-        let pc = codes[p].clone().unwrap_or_default();
-        let (keys, ngroups, cond): (Vec<usize>, usize, Vec<f64>) = match cl.q {
-            None => {
-                let t = pair_est(p, x, Some((y, sigma3 * sigma3)));
-                (pc.iter().map(|&v| v as usize).collect(), np, t)
-            }
-            Some(q) => {
-                let nq = size(q);
-                let qc = codes[q].clone().unwrap_or_default();
-                // (P, X) from the selection measurement and Σ_Q of the clique
-                let mut px = vec![0.0; np * nx];
-                for i in 0..np {
-                    for j in 0..nq {
-                        for k in 0..nx {
-                            px[i * nx + k] += y[(i * nq + j) * nx + k];
-                        }
-                    }
-                }
-                let t_px = pair_est(p, x, Some((&px, nq as f64 * sigma3 * sigma3)));
-                let mut qx = vec![0.0; nq * nx];
-                for i in 0..np {
-                    for j in 0..nq {
-                        for k in 0..nx {
-                            qx[j * nx + k] += y[(i * nq + j) * nx + k];
-                        }
-                    }
-                }
-                let t_qx = pair_est(q, x, Some((&qx, np as f64 * sigma3 * sigma3)));
-                let keys: Vec<usize> = pc
-                    .iter()
-                    .zip(&qc)
-                    .map(|(&a, &b)| a as usize * nq + b as usize)
-                    .collect();
-                let mut t_pq = vec![0.0; np * nq];
-                let f = total / n_out.max(1) as f64;
-                for &k in &keys {
-                    t_pq[k] += f;
-                }
-                let mut x3 = project_simplex(y, total);
-                for i in 0..np * nq {
-                    for k in 0..nx {
-                        x3[i * nx + k] += 1e-3 * t_pq[i] * p1[x][k] / total;
-                    }
-                }
-                ipf3(&mut x3, [np, nq, nx], &t_pq, &t_px, &t_qx);
-                (keys, np * nq, x3)
+    for (ci, cl) in model.cliques.iter().enumerate() {
+        let decode = |mut idx: usize, out: &mut Vec<u32>| {
+            out.clear();
+            out.resize(cl.len(), 0);
+            for k in (0..cl.len()).rev() {
+                out[k] = (idx % sizes[cl[k]]) as u32;
+                idx /= sizes[cl[k]];
             }
         };
-        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); ngroups];
-        for (r, &k) in keys.iter().enumerate() {
-            groups[k].push(r);
-        }
-        let mut out = vec![0u32; n_out];
-        for (g, mut members) in groups.into_iter().enumerate() {
-            if members.is_empty() {
-                continue;
+        let mut cell = Vec::new();
+        let mut out: Vec<Vec<u32>> = vec![vec![0; n_out]; cl.len()];
+        if ci == 0 {
+            let mut draws = systematic(&cut(&mu[0]), n_out, &mut rng);
+            draws.shuffle(&mut rng);
+            for (r, &d) in draws.iter().enumerate() {
+                decode(d as usize, &mut cell);
+                for (k, &v) in cell.iter().enumerate() {
+                    out[k][r] = v;
+                }
             }
-            let row = &cond[g * nx..(g + 1) * nx];
-            let row: Vec<f64> = if row.iter().sum::<f64>() > 0.0 {
-                row.to_vec()
-            } else {
-                p1[x].clone()
-            };
-            let draws = systematic(&row, members.len(), &mut rng);
-            members.shuffle(&mut rng);
-            for (r, v) in members.into_iter().zip(draws) {
-                out[r] = v;
+        } else {
+            let sep = &model.sep[ci];
+            let ns: usize = sep.iter().map(|&v| sizes[v]).product();
+            let smap = model.sep_map(ci);
+            let mut by_sep: Vec<Vec<usize>> = vec![Vec::new(); ns];
+            for (i, &j) in smap.iter().enumerate() {
+                by_sep[j as usize].push(i);
+            }
+            let mut groups: Vec<Vec<usize>> = vec![Vec::new(); ns];
+            for r in 0..n_out {
+                let key = sep.iter().fold(0usize, |acc, &v| {
+                    acc * sizes[v] + codes[v].as_ref().map_or(0, |c| c[r] as usize)
+                });
+                groups[key].push(r);
+            }
+            for (g, mut members) in groups.into_iter().enumerate() {
+                if members.is_empty() {
+                    continue;
+                }
+                let w: Vec<f64> = by_sep[g].iter().map(|&i| mu[ci][i]).collect();
+                let draws = systematic(&cut(&w), members.len(), &mut rng);
+                members.shuffle(&mut rng);
+                for (r, d) in members.into_iter().zip(draws) {
+                    decode(by_sep[g][d as usize], &mut cell);
+                    for (k, &v) in cell.iter().enumerate() {
+                        out[k][r] = v;
+                    }
+                }
             }
         }
-        codes[x] = Some(out);
-        tree_out.push((p, x));
-        if let Some(q) = cl.q {
-            tree_out.push((q, x));
+        for (k, &v) in cl.iter().enumerate() {
+            if codes[v].is_none() {
+                codes[v] = Some(std::mem::take(&mut out[k]));
+            }
         }
     }
-    let order = tree_out;
+    let order = tree_pairs;
 
     let mut builder = TableBuilder::new(names.clone());
     let cols_codes: Vec<Vec<u32>> = codes.into_iter().map(Option::unwrap_or_default).collect();
