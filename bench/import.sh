@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Import benchmark: a 1,000,000-row CTDC k-anonymised CSV from `cthub demo` into SQLite and
 # PostgreSQL, with a release build. Prints rows/s and peak memory. Not part of the test suite.
-#   bench/import.sh [ROWS] [POSTGRES_URL]
+#   bench/import.sh [ROWS] [POSTGRES_URL]     (RUNS=3 SQLite runs by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
@@ -13,6 +13,7 @@ trap 'rm -rf "$WORK"' EXIT
 $BIN demo --victims "$ROWS" --kanon-only --out "$WORK/data" >/dev/null
 FILE="$WORK/data/cthub-synthetic-ctdc-kanon-2018.csv"
 echo "file: $ROWS rows, $(du -h "$FILE" | cut -f1)"
+sync # the generated file's writeback must not run during the measurements
 
 measure() { # label, database
   local out
@@ -24,11 +25,19 @@ measure() { # label, database
   printf '%-10s %10s rows  %8ss  %10s rows/s  peak %6s MiB\n' "$1" "$ROWS" "$secs" "$rps" "$((kb / 1024))"
 }
 
-measure sqlite "$WORK/bench.db"
+RUNS=${RUNS:-3}
+for i in $(seq 1 "$RUNS"); do
+  rm -f "$WORK"/bench.db*
+  measure "sqlite #$i" "$WORK/bench.db"
+  sync
+done
 if psql "$PG" -qc 'select 1' >/dev/null 2>&1; then
   SCHEMA="bench_$$"
   psql "$PG" -qc "create schema $SCHEMA" >/dev/null
   measure postgres "$PG?schema=$SCHEMA"
+  psql "$PG" -qc "drop schema $SCHEMA cascade" >/dev/null 2>&1
+  psql "$PG" -qc "create schema $SCHEMA" >/dev/null
+  measure "postgres #2" "$PG?schema=$SCHEMA"
   psql "$PG" -qc "drop schema $SCHEMA cascade" >/dev/null 2>&1
 else
   echo "postgres: not reachable at $PG; skipped"

@@ -10,4 +10,6 @@ pub mod report;
 pub use pipeline::{
     detect, hash_file, prepare, Format, ImportOptions, IngestError, Prepared, FORMAT_NAMES,
 };
-pub use report::{ImportIssue, ImportSummary, ImportedRow, Severity, SourceInfo, WITHHELD};
+pub use report::{
+    ImportIssue, ImportSummary, ImportedRow, RawCells, Severity, SourceInfo, WITHHELD,
+};

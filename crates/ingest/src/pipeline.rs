@@ -393,6 +393,8 @@ pub struct Prepared {
     file: String,
     plan: Plan,
     rows: Box<dyn RowSource>,
+    /// Reused by every row: the reader fills it without allocating per cell.
+    buf: read::RawRow,
     summary: ImportSummary,
     current_year: u16,
 }
@@ -471,6 +473,10 @@ pub fn prepare(path: &Path, opts: &ImportOptions) -> Result<Prepared, IngestErro
         file,
         plan,
         rows,
+        buf: read::RawRow {
+            number: 0,
+            cells: Vec::new(),
+        },
         summary,
         current_year: current_year(),
     })
@@ -498,18 +504,19 @@ impl Prepared {
     /// The next row, validated. Read errors mid-file (bad encoding at line N) abort the import.
     pub fn next_row(&mut self) -> Result<Option<ImportedRow>, IngestError> {
         loop {
-            let Some(row) = self.rows.next_row()? else {
+            if !self.rows.read_row_into(&mut self.buf)? {
                 return Ok(None);
-            };
-            if self.plan.skip_label_rows && self.is_label_row(&row.cells) {
+            }
+            if self.plan.skip_label_rows && self.is_label_row(&self.buf.cells) {
                 self.summary.label_rows_skipped += 1;
                 continue;
             }
-            if self.only_ignored_cells(&row.cells) {
+            if self.only_ignored_cells(&self.buf.cells) {
                 // e.g. the template's pre-numbered empty rows: an index number is not data
                 continue;
             }
-            let out = self.process(row.number, row.cells);
+            let raw = RawCells::from_cells(&self.buf.cells);
+            let out = self.process(self.buf.number, raw);
             self.summary.add_row(&out);
             return Ok(Some(out));
         }
@@ -560,7 +567,7 @@ impl Prepared {
     }
 
     /// Validate one row.
-    pub fn process(&self, number: u64, mut raw: Vec<String>) -> ImportedRow {
+    pub fn process(&self, number: u64, mut raw: RawCells) -> ImportedRow {
         let mut rec = CaseRecord::new();
         let mut issues = Vec::new();
         let width = self.plan.columns.len();
@@ -581,13 +588,14 @@ impl Prepared {
             .plan
             .hte_type
             .and_then(|i| raw.get(i))
-            .and_then(|v| EventType::parse(v));
+            .and_then(EventType::parse);
+        let mut withheld = Vec::new();
         for (i, col) in self.plan.columns.iter().enumerate() {
             let Some(cell) = raw.get(i) else { continue };
             match col.target {
                 Target::Identifier => {
                     if !cell.trim().is_empty() {
-                        raw[i] = WITHHELD.to_string();
+                        withheld.push(i);
                     }
                     continue;
                 }
@@ -639,6 +647,9 @@ impl Prepared {
         }
         crosswalk::derive(&mut rec);
         self.check(number, &rec, &mut issues);
+        for i in withheld {
+            raw.set(i, WITHHELD);
+        }
         let rejected = issues.iter().any(|i| i.severity == Severity::Error);
         ImportedRow {
             source_row: number,

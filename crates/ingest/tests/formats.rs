@@ -29,7 +29,7 @@ fn xlsform_csv_from_odk_or_kobo_imports_choice_names_and_multi_selects() {
     assert_eq!(r.consent.as_ref().unwrap().given, Some(true));
     assert_eq!(r.extra.get("_uuid").map(String::as_str), Some("abc-1"));
     // the name never enters the hub, not even in the raw row
-    assert_eq!(rows[0].raw[3], cthub_ingest::WITHHELD);
+    assert_eq!(&rows[0].raw[3], cthub_ingest::WITHHELD);
     assert!(summary
         .withheld_columns
         .contains(&"prs_First_Name".to_string()));
@@ -107,7 +107,7 @@ fn htcds_template_workbook_with_labels_imports() {
             .to_string(),
         "2023-04-05"
     );
-    assert_eq!(rows[0].raw[1], cthub_ingest::WITHHELD);
+    assert_eq!(&rows[0].raw[1], cthub_ingest::WITHHELD);
 }
 
 const MAPPING: &str = r#"
@@ -166,7 +166,7 @@ fn organisation_csv_through_a_toml_mapping() {
     assert_eq!(r.victim.means_of_control.len(), 2);
     assert_eq!(r.events[0].date.unwrap().to_string(), "2021-02-03");
     assert_eq!(r.extra["Remarque"], "orientée");
-    assert_eq!(rows[0].raw[0], cthub_ingest::WITHHELD);
+    assert_eq!(&rows[0].raw[0], cthub_ingest::WITHHELD);
     // 31/02 is not a date: the row is quarantined with the date rule, nothing else lost
     assert!(rows[1].record.is_none());
     assert_eq!(rows[1].issues[0].rule, "date");

@@ -160,7 +160,7 @@ fn run(location: &str, rows: u64) -> cthub_store::Result<()> {
     for i in 0..rows {
         let row = ImportedRow {
             source_row: i + 2,
-            raw: vec![format!("{i}"), "F".into(), "NA".into(), "2019".into()],
+            raw: vec![format!("{i}"), "F".into(), "NA".into(), "2019".into()].into(),
             record: Some(record(&mut rng, &countries, i)),
             issues: vec![],
         };

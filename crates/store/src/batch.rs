@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use cthub_ingest::ImportedRow;
+use cthub_ingest::{ImportedRow, RawCells};
 
 use crate::facts::Facts;
 use crate::{severity_code, to_i64, Result, RowCounts, StoreError};
@@ -68,6 +68,31 @@ pub(crate) struct IssueRow {
     pub rule: Range<usize>,
     pub hint: Range<usize>,
     pub severity: &'static str,
+}
+
+/// Writes source cells as a JSON array of strings. When no cell holds a character JSON must
+/// escape (checked once over the row's text, the usual case), cells are copied as they are.
+fn write_cells(out: &mut Vec<u8>, cells: &RawCells) -> Result<()> {
+    let plain = cells
+        .joined()
+        .bytes()
+        .fold(true, |ok, b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+    if !plain {
+        serde_json::to_writer(&mut *out, cells)?;
+        return Ok(());
+    }
+    out.reserve(cells.joined().len() + 3 * cells.len() + 2);
+    out.push(b'[');
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(cell.as_bytes());
+        out.push(b'"');
+    }
+    out.push(b']');
+    Ok(())
 }
 
 /// Rows of all three tables, in the order they were added (per table). The accepted records
@@ -142,7 +167,7 @@ impl Batch {
                 let f = Facts::of(rec);
                 serde_json::to_writer(&mut self.record_jsonl, rec)?;
                 self.record_jsonl.push(b'\n');
-                serde_json::to_writer(&mut self.raw_jsonl, &row.raw)?;
+                write_cells(&mut self.raw_jsonl, &row.raw)?;
                 self.raw_jsonl.push(b'\n');
                 self.records.push(RecordRow {
                     source_row,
@@ -189,5 +214,40 @@ impl Batch {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_cells;
+    use cthub_ingest::RawCells;
+
+    #[test]
+    fn cells_are_json() {
+        let cells: Vec<String> = [
+            "",
+            "plain",
+            "a\"b",
+            "back\\slash",
+            "tab\there",
+            "new\nline",
+            "é ü 中",
+            "\u{1}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for cells in [
+            cells.clone(),
+            vec!["a".into(), "".into(), "ü".into()],
+            vec![],
+        ] {
+            let raw = RawCells::from(cells.clone());
+            let mut out = Vec::new();
+            write_cells(&mut out, &raw).unwrap();
+            let back: Vec<String> = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, cells);
+            assert_eq!(out, serde_json::to_vec(&cells).unwrap());
+        }
     }
 }

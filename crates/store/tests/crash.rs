@@ -36,7 +36,7 @@ fn meta(sha: &str) -> ContributionMeta {
 fn row(i: u64) -> ImportedRow {
     ImportedRow {
         source_row: i + 2,
-        raw: vec![i.to_string()],
+        raw: vec![i.to_string()].into(),
         record: Some(CaseRecord::new()),
         issues: vec![],
     }

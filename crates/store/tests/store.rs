@@ -80,7 +80,7 @@ fn issue(
 fn accepted(source_row: u64, record: CaseRecord) -> ImportedRow {
     ImportedRow {
         source_row,
-        raw: vec![format!("cell-{source_row}"), "NA".into(), "2019".into()],
+        raw: vec![format!("cell-{source_row}"), "NA".into(), "2019".into()].into(),
         record: Some(record),
         issues: Vec::new(),
     }
@@ -89,7 +89,7 @@ fn accepted(source_row: u64, record: CaseRecord) -> ImportedRow {
 fn quarantined(source_row: u64, raw: Vec<String>, issues: Vec<ImportIssue>) -> ImportedRow {
     ImportedRow {
         source_row,
-        raw,
+        raw: raw.into(),
         record: None,
         issues,
     }
@@ -653,7 +653,7 @@ fn records_round_trip(fx: &Fixture) {
     let a: Vec<ImportedRow> = (0..5)
         .map(|i| ImportedRow {
             source_row: i + 2,
-            raw: vec![format!("raw {i}"), "a\tb".into(), WITHHELD.into()],
+            raw: vec![format!("raw {i}"), "a\tb".into(), WITHHELD.into()].into(),
             record: Some(full_record(i)),
             issues: vec![],
         })
