@@ -121,9 +121,14 @@ pub struct DpArgs {
     /// δ of the (ε, δ) statement (0 < δ < 1).
     #[arg(long, default_value_t = 1e-6)]
     pub delta: f64,
-    /// Columns to release (comma-separated; default: all, or the headline set for aggregates).
+    /// Columns to release (comma-separated; default: those of --config, else all, or the
+    /// headline set for aggregates).
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
+    /// Release configuration (TOML, as for `release kanon`): its quasi-identifiers and sensitive
+    /// attributes are the released columns, their hierarchies the fallback levels.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// A column identifying the person: each person's records are bounded together.
     #[arg(long)]
     pub person_id: Option<String>,
@@ -394,6 +399,20 @@ fn print_ledger_line(acc: &PrivacyAccount) {
     );
 }
 
+/// The columns and hierarchies of `--config`, if given (checked against the data).
+#[allow(clippy::type_complexity)]
+fn configured_columns(
+    dp: &DpArgs,
+    table: &Table,
+) -> anyhow::Result<(Vec<String>, Vec<(String, cthub_privacy::Hierarchy)>)> {
+    let Some(path) = &dp.config else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let cfg = cthub_privacy::ReleaseConfig::from_path(path)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    Ok(cfg.dp_columns(table, base)?)
+}
+
 /// Hierarchies of the released columns for the fallback of small counts: `--hierarchy
 /// COLUMN=NAME` (a built-in name or an ARX hierarchy CSV) or, by default, the built-ins of the
 /// CTDC columns (countries → UN M49 subregion → region, age bands → wider bands, years → periods).
@@ -461,12 +480,30 @@ fn aggregates(a: AggregateArgs) -> anyhow::Result<u8> {
     let (dataset, _) = dataset_of(&a.input)?;
     precheck(store.as_mut(), &dataset, rho, &a.dp.out)?;
     let s = load(&a.input, store.as_mut())?;
-    let columns = select_columns(&s.table, &a.dp.columns, Some(HEADLINE_COLUMNS));
+    let (configured, mut owned) = configured_columns(&a.dp, &s.table)?;
+    let asked = if a.dp.columns.is_empty() {
+        configured
+    } else {
+        a.dp.columns.clone()
+    };
+    let columns = select_columns(&s.table, &asked, Some(HEADLINE_COLUMNS));
     let mut config = AggregateConfig::new(columns.clone(), rho);
     config.reporting_length = a.length;
     config.person_id = a.dp.person_id.clone();
     config.max_records_per_person = a.dp.max_records_per_person;
-    let owned = fallback_hierarchies(&s.table, &columns, &a.hierarchy)?;
+    owned.retain(|(c, _)| columns.contains(c));
+    for (c, h) in fallback_hierarchies(&s.table, &columns, &a.hierarchy)? {
+        // --hierarchy and the built-ins apply where the configuration says nothing.
+        if a.hierarchy
+            .iter()
+            .any(|x| x.split('=').next() == Some(c.as_str()))
+        {
+            owned.retain(|(x, _)| x != &c);
+        }
+        if !owned.iter().any(|(x, _)| x == &c) {
+            owned.push((c, h));
+        }
+    }
     let hierarchies: HashMap<String, &dyn Generalisation> = owned
         .iter()
         .map(|(c, h)| (c.clone(), h as &dyn Generalisation))
@@ -639,7 +676,13 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
     let (dataset, _) = dataset_of(&a.input)?;
     precheck(store.as_mut(), &dataset, rho, &a.dp.out)?;
     let s = load(&a.input, store.as_mut())?;
-    let columns = select_columns(&s.table, &a.dp.columns, None);
+    let (configured, _) = configured_columns(&a.dp, &s.table)?;
+    let asked = if a.dp.columns.is_empty() {
+        configured
+    } else {
+        a.dp.columns.clone()
+    };
+    let columns = select_columns(&s.table, &asked, None);
     let mut config = SynthConfig::new(rho);
     config.columns = Some(columns.clone());
     config.person_id = a.dp.person_id.clone();

@@ -360,6 +360,56 @@ fn release_flow(db: &str, dir: &Path) {
     assert!(!dir.join("bad").exists());
     let log = ok(&cthub(&["ledger", "--json"], db, dir));
     assert_eq!(log[0]["charges"].as_array().unwrap().len(), 2);
+
+    // The same TOML drives DP releases: its columns, its hierarchies for the fallback.
+    let r = ok(&cthub(
+        &[
+            "release",
+            "aggregates",
+            "--config",
+            "kanon.toml",
+            "--epsilon",
+            "0.3",
+            "--length",
+            "2",
+            "--out",
+            "agg-cfg",
+            "--json",
+        ],
+        db,
+        dir,
+    ));
+    assert!(r["counts"].as_u64().unwrap() > 0);
+    let agg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("agg-cfg/aggregates.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        agg["columns"],
+        serde_json::json!([
+            "yearOfRegistration",
+            "ageBroad",
+            "citizenship",
+            "CountryOfExploitation"
+        ])
+    );
+    let o = cthub(
+        &[
+            "release",
+            "synthetic",
+            "--config",
+            "bad.toml",
+            "--epsilon",
+            "0.01",
+            "--out",
+            "x",
+        ],
+        db,
+        dir,
+    );
+    fails(&o, "ageExact");
+    assert!(!dir.join("x").exists());
+    let log = ok(&cthub(&["ledger", "--json"], db, dir));
+    assert_eq!(log[0]["charges"].as_array().unwrap().len(), 3);
 }
 
 /// Renders a report in headless Chromium (Debian's package) and checks the rendered DOM.

@@ -221,7 +221,10 @@ mod tests {
 
     #[test]
     fn raw_cells_behave_like_a_vector_of_strings() {
-        let v: Vec<String> = ["a", "", "ünï", "d,e"].iter().map(|s| s.to_string()).collect();
+        let v: Vec<String> = ["a", "", "ünï", "d,e"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let mut r = RawCells::from(v.clone());
         assert_eq!(r.len(), 4);
         assert_eq!(r.get(1), Some(""));

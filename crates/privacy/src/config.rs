@@ -302,6 +302,45 @@ impl ReleaseConfig {
     }
 }
 
+impl ReleaseConfig {
+    /// For differentially private releases driven by the same file: the columns to release
+    /// (quasi-identifiers, then sensitive attributes) and the configured hierarchies (used for
+    /// the fallback of small counts), checked against the data. Privacy models and the
+    /// suppression limit do not apply to DP releases and are ignored.
+    #[allow(clippy::type_complexity)]
+    pub fn dp_columns(
+        &self,
+        table: &Table,
+        base_dir: &Path,
+    ) -> Result<(Vec<String>, Vec<(String, Hierarchy)>), ConfigError> {
+        let mut columns = Vec::new();
+        let mut hierarchies = Vec::new();
+        for (role, list) in [
+            ("quasi-identifier", &self.quasi_identifiers),
+            ("sensitive attribute", &self.sensitive),
+        ] {
+            for c in list {
+                let i = table
+                    .column_index(&c.column)
+                    .map_err(|_| ConfigError::NoColumn {
+                        role,
+                        column: c.column.clone(),
+                        columns: table.names().join(", "),
+                    })?;
+                if columns.contains(&c.column) {
+                    return Err(ConfigError::Duplicate(c.column.clone()));
+                }
+                columns.push(c.column.clone());
+                if let Some(h) = load(c, table, i, base_dir)? {
+                    check_hierarchy(&c.column, &h, table, i)?;
+                    hierarchies.push((c.column.clone(), h));
+                }
+            }
+        }
+        Ok((columns, hierarchies))
+    }
+}
+
 /// The hierarchy of a column, if one is configured.
 fn load(
     c: &ColumnConfig,
