@@ -485,3 +485,174 @@ impl<'a> Stats<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::import_csv;
+    use proptest::prelude::*;
+
+    const HEADER: &str = "Iso3_code,Country,Region,Subregion,Indicator,Dimension,Category,Sex,Age,Year,Unit of measurement,txtVALUE,Source";
+
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        iso: &str,
+        name: &str,
+        dim: &str,
+        cat: &str,
+        sex: &str,
+        age: &str,
+        year: u16,
+        v: &str,
+    ) -> String {
+        format!("{iso},{name},R,S,Detected trafficking victims,{dim},\"{cat}\",{sex},{age},{year},Counts,\"{v}\",GLOTIP")
+    }
+
+    fn fixture() -> Glotip {
+        let mut lines = vec![HEADER.to_string()];
+        let t = |iso, name, y, v| row(iso, name, "Total", "Total", "Total", "Total", y, v);
+        lines.push(t("FRA", "France", 2019, "100"));
+        lines.push(t("FRA", "France", 2020, "80"));
+        lines.push(t("DEU", "Germany", 2019, "<5"));
+        lines.push(t("DEU", "Germany", 2020, "1,000"));
+        lines.push(t("USA", "United States of America", 2020, "500")); // 2020 only
+        lines.push(t("SAM", "", 2020, "9999")); // aggregate: never summed
+        for (sex, age, v) in [
+            ("Female", "18 years or over", "40"),
+            ("Female", "0 to 17 years", "<5"),
+            ("Male", "18 years or over", "30"),
+            ("Male", "0 to 17 years", "10"),
+            ("Total", "18 years or over", "70"), // overlaps the cells above
+            ("Female", "Total", "44"),
+        ] {
+            lines.push(row("FRA", "France", "Total", "Total", sex, age, 2020, v));
+        }
+        for (cat, v) in [
+            ("Nationals", "50"),
+            ("Romania", "20"),
+            ("FRANCE", "5"),
+            ("TOTAL", "75"),
+            ("Unknown", "<5"),
+        ] {
+            lines.push(row(
+                "FRA",
+                "France",
+                "by citizenship",
+                cat,
+                "Total",
+                "Total",
+                2020,
+                v,
+            ));
+        }
+        for (cat, v) in [
+            ("Sexual exploitation", "50"),
+            ("Other forms of exploitation", "<5"),
+            ("Other forms of exploitation", "7"),
+        ] {
+            lines.push(row(
+                "FRA",
+                "France",
+                "by form of exploitation",
+                cat,
+                "Total",
+                "Total",
+                2020,
+                v,
+            ));
+        }
+        import_csv("fixture.csv", lines.join("\n").as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn totals_exclude_aggregates_and_other_dimensions() {
+        let g = fixture();
+        assert!(g.accounting.balanced());
+        let s = Stats::new(&g);
+        let b = s.sum(&Selection::new(Indicator::DetectedVictims, Cells::Total).year(2020));
+        assert_eq!((b.lo, b.hi, b.censored_cells), (1580, 1580, 0));
+        let b = s.sum(&Selection::new(Indicator::DetectedVictims, Cells::Total).year(2019));
+        assert_eq!((b.lo, b.hi, b.censored_cells), (100, 104, 1));
+    }
+
+    #[test]
+    fn trend_uses_the_constant_reporting_set() {
+        let g = fixture();
+        let s = Stats::new(&g);
+        let t = s.trend(
+            &Selection::new(Indicator::DetectedVictims, Cells::Total),
+            2019,
+            2020,
+        );
+        assert_eq!(t.countries, vec!["DEU", "FRA"]);
+        assert_eq!(t.years[1].1.lo, 1080, "USA (2020 only) left out");
+        let ch = Change::between(&t.years[0].1, &t.years[1].1);
+        assert!(ch.is_some());
+        assert!(Change::between(&Bounds::ZERO, &t.years[1].1).is_none());
+    }
+
+    #[test]
+    fn sex_age_shares_state_their_base() {
+        let g = fixture();
+        let s = Stats::new(&g);
+        let sh = s.sex_age_shares(Indicator::DetectedVictims, 2020);
+        assert_eq!(
+            (sh.base.lo, sh.base.hi),
+            (80, 84),
+            "only the four cells, not the age/sex totals"
+        );
+        assert_eq!(sh.countries, 1);
+        let girls = sh.get("girls").unwrap();
+        assert_eq!(girls.min, 0.0);
+        assert!((girls.max - 4.0 / 84.0).abs() < 1e-12);
+        assert!(girls.min <= girls.share && girls.share <= girls.max);
+        let kids = s.child_share(Indicator::DetectedVictims, 2020).unwrap();
+        assert_eq!((kids.count.lo, kids.count.hi), (10, 14));
+    }
+
+    #[test]
+    fn citizenship_and_forms_sum_within_their_dimension() {
+        let g = fixture();
+        let s = Stats::new(&g);
+        let sel = Selection::new(Indicator::DetectedVictims, Cells::Citizenship);
+        let n = s.group(&sel, By::Nationality);
+        assert_eq!(n["nationals"].lo, 55, "Nationals + own country by name");
+        assert_eq!(n["foreigners"].lo, 20);
+        assert_eq!(n["unknown"].hi, 4);
+        assert_eq!(s.sum(&sel).lo, 75, "the typed-in TOTAL is not added");
+        let o = s.group(&sel, By::OriginRegion);
+        assert_eq!(o["Central and South-Eastern Europe"].lo, 20);
+        assert_eq!(o["domestic"].lo, 55);
+        let f = s.group(
+            &Selection::new(Indicator::DetectedVictims, Cells::Form),
+            By::Form,
+        );
+        assert_eq!(
+            (
+                f["Other forms of exploitation"].lo,
+                f["Other forms of exploitation"].hi
+            ),
+            (7, 11)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn shares_bounds_contain_the_point(vals in proptest::collection::vec(prop_oneof![(0u64..500).prop_map(|v| v.to_string()), Just("<5".to_string())], 4)) {
+            let mut lines = vec![HEADER.to_string()];
+            for ((sex, age), v) in [("Female", "18 years or over"), ("Female", "0 to 17 years"), ("Male", "18 years or over"), ("Male", "0 to 17 years")].iter().zip(&vals) {
+                lines.push(row("FRA", "France", "Total", "Total", sex, age, 2020, v));
+            }
+            let g = import_csv("p.csv", lines.join("\n").as_bytes()).unwrap();
+            let s = Stats::new(&g);
+            let sh = s.sex_age_shares(Indicator::DetectedVictims, 2020);
+            let mut total = 0.0;
+            for p in &sh.parts {
+                prop_assert!(p.min <= p.share + 1e-12 && p.share <= p.max + 1e-12);
+                prop_assert!(p.count.lo <= p.count.hi);
+                total += p.share;
+            }
+            if sh.base.hi > 0 { prop_assert!((total - 1.0).abs() < 1e-9); }
+        }
+    }
+}
