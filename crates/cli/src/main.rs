@@ -2,6 +2,7 @@
 
 mod demo;
 mod export;
+mod glotip;
 mod import;
 mod out;
 mod release;
@@ -108,6 +109,9 @@ enum Command {
     /// De-identified releases (DP aggregates, DP synthetic data), each charged to the privacy ledger.
     #[command(subcommand)]
     Release(release::ReleaseCommand),
+    /// UNODC GLOTIP country statistics: import the published table, query it.
+    #[command(subcommand)]
+    Glotip(glotip::GlotipCommand),
     /// The privacy ledger: budgets per dataset and every release charged to them.
     Ledger {
         #[command(subcommand)]
@@ -137,6 +141,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run_demo(a),
         Command::Up(a) => demo::run_up(a),
         Command::Release(c) => release::run_release(c),
+        Command::Glotip(c) => glotip::run(c),
         Command::Ledger {
             command,
             store,

@@ -125,6 +125,8 @@ pub enum StoreError {
     },
     #[error("invalid privacy amount: {0}")]
     InvalidPrivacyAmount(String),
+    #[error("this GLOTIP file was already imported as GLOTIP import {id} ({file})")]
+    GlotipAlreadyImported { id: i64, file: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -284,6 +286,31 @@ pub(crate) fn check_rho(rho: f64) -> Result<()> {
     }
 }
 
+/// A stored GLOTIP import: the file's provenance, its accounting and its observations.
+#[derive(Debug, Clone, Serialize)]
+pub struct GlotipImport {
+    pub id: i64,
+    pub file_name: String,
+    pub sha256: String,
+    pub imported_at: String,
+    pub imported_by: String,
+    /// Every row of the file: stored, or quarantined with file, row, column, value and rule.
+    pub accounting: cthub_glotip::Accounting,
+}
+
+/// The audit detail of a GLOTIP import.
+pub(crate) fn glotip_audit_detail(g: &GlotipImport) -> serde_json::Value {
+    let a = &g.accounting;
+    serde_json::json!({
+        "glotip_import": g.id,
+        "file": g.file_name,
+        "sha256": g.sha256,
+        "rows_in": a.rows_in,
+        "rows_stored": a.rows_stored,
+        "rows_quarantined": a.rows_quarantined,
+    })
+}
+
 /// A database holding cthub's data.
 pub trait Store: Send {
     /// `"sqlite"` or `"postgres"`.
@@ -344,6 +371,21 @@ pub trait Store: Send {
         release: &serde_json::Value,
         actor: &str,
     ) -> Result<PrivacyCharge>;
+
+    /// Stores an imported GLOTIP file in one transaction (observations and accounting), with an
+    /// audit entry. A file whose SHA-256 is already stored is refused with
+    /// [`StoreError::AlreadyImported`].
+    fn save_glotip(
+        &mut self,
+        file_name: &str,
+        sha256: &str,
+        imported_by: &str,
+        data: &cthub_glotip::Glotip,
+    ) -> Result<GlotipImport>;
+    /// Every GLOTIP import, oldest first (without observations).
+    fn glotip_imports(&mut self) -> Result<Vec<GlotipImport>>;
+    /// The observations and accounting of one import (the newest when `None`).
+    fn load_glotip(&mut self, import: Option<i64>) -> Result<Option<cthub_glotip::Glotip>>;
 }
 
 /// One import in progress (one database transaction).

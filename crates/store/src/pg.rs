@@ -14,10 +14,10 @@ use crate::migrations::{self, MIGRATIONS, PG_MIGRATIONS_TABLE};
 use crate::piped::{self, WriterJob};
 use crate::segment;
 use crate::{
-    build_headline, check_rho, headline_sql, import_audit_detail, now, parse_severity, to_i64,
-    to_u32, to_u64, AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline,
-    ImportTx, PrivacyAccount, PrivacyCharge, QuarantinedRow, Result, RowCounts, Store, StoreError,
-    StoredRecord, LATEST_VERSION, RHO_SLACK,
+    build_headline, check_rho, glotip_audit_detail, headline_sql, import_audit_detail, now,
+    parse_severity, to_i64, to_u32, to_u64, AuditEntry, Contribution, ContributionMeta,
+    ContributionRow, Counts, GlotipImport, Headline, ImportTx, PrivacyAccount, PrivacyCharge,
+    QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION, RHO_SLACK,
 };
 
 /// A cthub store in a PostgreSQL database (optionally in one schema of it).
@@ -715,6 +715,113 @@ impl Store for PgStore {
             purpose: purpose.to_string(),
             release: release.clone(),
         })
+    }
+
+    fn save_glotip(
+        &mut self,
+        file_name: &str,
+        sha256: &str,
+        imported_by: &str,
+        data: &cthub_glotip::Glotip,
+    ) -> Result<GlotipImport> {
+        let mut tx = self.client()?.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&sha256])?;
+        if let Some(r) = tx.query_opt(
+            "SELECT id, file_name FROM glotip_import WHERE sha256 = $1",
+            &[&sha256],
+        )? {
+            return Err(StoreError::GlotipAlreadyImported {
+                id: r.get(0),
+                file: r.get(1),
+            });
+        }
+        let at = now();
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO glotip_import (file_name, sha256, imported_at, imported_by, accounting) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[
+                    &file_name,
+                    &sha256,
+                    &at,
+                    &imported_by,
+                    &serde_json::to_string(&data.accounting)?,
+                ],
+            )?
+            .get(0);
+        // One statement per 10,000 observations (arrays unnested server-side).
+        for (chunk_no, chunk) in data.observations.chunks(10_000).enumerate() {
+            let seqs: Vec<i64> = (0..chunk.len())
+                .map(|i| (chunk_no * 10_000 + i) as i64)
+                .collect();
+            let texts = chunk
+                .iter()
+                .map(serde_json::to_string)
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            tx.execute(
+                "INSERT INTO glotip_observation (import_id, seq, observation) \
+                 SELECT $1, s, o FROM unnest($2::BIGINT[], $3::TEXT[]) AS t(s, o)",
+                &[&id, &seqs, &texts],
+            )?;
+        }
+        let g = GlotipImport {
+            id,
+            file_name: file_name.to_string(),
+            sha256: sha256.to_string(),
+            imported_at: at.clone(),
+            imported_by: imported_by.to_string(),
+            accounting: data.accounting.clone(),
+        };
+        insert_audit(
+            &mut tx,
+            &at,
+            imported_by,
+            "glotip-import",
+            &glotip_audit_detail(&g),
+        )?;
+        tx.commit()?;
+        Ok(g)
+    }
+
+    fn glotip_imports(&mut self) -> Result<Vec<GlotipImport>> {
+        self.client()?
+            .query(
+                "SELECT id, file_name, sha256, imported_at, imported_by, accounting \
+                 FROM glotip_import ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(GlotipImport {
+                    id: r.get(0),
+                    file_name: r.get(1),
+                    sha256: r.get(2),
+                    imported_at: r.get(3),
+                    imported_by: r.get(4),
+                    accounting: serde_json::from_str(r.get::<_, &str>(5))?,
+                })
+            })
+            .collect()
+    }
+
+    fn load_glotip(&mut self, import: Option<i64>) -> Result<Option<cthub_glotip::Glotip>> {
+        let imports = self.glotip_imports()?;
+        let chosen = match import {
+            Some(id) => imports.into_iter().find(|g| g.id == id),
+            None => imports.into_iter().last(),
+        };
+        let Some(g) = chosen else { return Ok(None) };
+        let mut observations = Vec::new();
+        for r in self.client()?.query(
+            "SELECT observation FROM glotip_observation WHERE import_id = $1 ORDER BY seq",
+            &[&g.id],
+        )? {
+            observations.push(serde_json::from_str(r.get::<_, &str>(0))?);
+        }
+        Ok(Some(cthub_glotip::Glotip {
+            observations,
+            accounting: g.accounting,
+        }))
     }
 }
 

@@ -13,10 +13,10 @@ use crate::migrations::{self, MIGRATIONS, SQLITE_MIGRATIONS_TABLE};
 use crate::piped::{self, WriterJob};
 use crate::segment;
 use crate::{
-    build_headline, check_rho, headline_sql, import_audit_detail, now, parse_severity, to_u32,
-    to_u64, AuditEntry, Contribution, ContributionMeta, ContributionRow, Counts, Headline,
-    ImportTx, PrivacyAccount, PrivacyCharge, QuarantinedRow, Result, RowCounts, Store, StoreError,
-    StoredRecord, LATEST_VERSION, RHO_SLACK,
+    build_headline, check_rho, glotip_audit_detail, headline_sql, import_audit_detail, now,
+    parse_severity, to_u32, to_u64, AuditEntry, Contribution, ContributionMeta, ContributionRow,
+    Counts, GlotipImport, Headline, ImportTx, PrivacyAccount, PrivacyCharge, QuarantinedRow,
+    Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION, RHO_SLACK,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -588,6 +588,120 @@ impl Store for SqliteStore {
             purpose: purpose.to_string(),
             release: release.clone(),
         })
+    }
+
+    fn save_glotip(
+        &mut self,
+        file_name: &str,
+        sha256: &str,
+        imported_by: &str,
+        data: &cthub_glotip::Glotip,
+    ) -> Result<GlotipImport> {
+        let tx = self
+            .conn_mut()?
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some((id, file)) = tx
+            .query_row(
+                "SELECT id, file_name FROM glotip_import WHERE sha256 = ?1",
+                [sha256],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?
+        {
+            return Err(StoreError::GlotipAlreadyImported { id, file });
+        }
+        let at = now();
+        tx.execute(
+            "INSERT INTO glotip_import (file_name, sha256, imported_at, imported_by, accounting) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                file_name,
+                sha256,
+                at,
+                imported_by,
+                serde_json::to_string(&data.accounting)?
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut st = tx.prepare(
+                "INSERT INTO glotip_observation (import_id, seq, observation) VALUES (?1, ?2, ?3)",
+            )?;
+            for (i, o) in data.observations.iter().enumerate() {
+                st.execute(params![id, i as i64, serde_json::to_string(o)?])?;
+            }
+        }
+        let g = GlotipImport {
+            id,
+            file_name: file_name.to_string(),
+            sha256: sha256.to_string(),
+            imported_at: at.clone(),
+            imported_by: imported_by.to_string(),
+            accounting: data.accounting.clone(),
+        };
+        insert_audit(
+            &tx,
+            &at,
+            imported_by,
+            "glotip-import",
+            &glotip_audit_detail(&g),
+        )?;
+        tx.commit()?;
+        Ok(g)
+    }
+
+    fn glotip_imports(&mut self) -> Result<Vec<GlotipImport>> {
+        let rows = self
+            .connection()?
+            .prepare(
+                "SELECT id, file_name, sha256, imported_at, imported_by, accounting \
+                 FROM glotip_import ORDER BY id",
+            )?
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, file_name, sha256, imported_at, imported_by, acc)| {
+                Ok(GlotipImport {
+                    id,
+                    file_name,
+                    sha256,
+                    imported_at,
+                    imported_by,
+                    accounting: serde_json::from_str(&acc)?,
+                })
+            })
+            .collect()
+    }
+
+    fn load_glotip(&mut self, import: Option<i64>) -> Result<Option<cthub_glotip::Glotip>> {
+        let imports = self.glotip_imports()?;
+        let chosen = match import {
+            Some(id) => imports.into_iter().find(|g| g.id == id),
+            None => imports.into_iter().last(),
+        };
+        let Some(g) = chosen else { return Ok(None) };
+        let conn = self.connection()?;
+        let mut st = conn.prepare(
+            "SELECT observation FROM glotip_observation WHERE import_id = ?1 ORDER BY seq",
+        )?;
+        let mut rows = st.query([g.id])?;
+        let mut observations = Vec::new();
+        while let Some(r) = rows.next()? {
+            observations.push(serde_json::from_str(text_at(r, 0)?)?);
+        }
+        Ok(Some(cthub_glotip::Glotip {
+            observations,
+            accounting: g.accounting,
+        }))
     }
 }
 

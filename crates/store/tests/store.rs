@@ -26,6 +26,7 @@ on_both_backends!(
     migration_4_moves_record_text_into_segments,
     privacy_ledger_enforces_budgets,
     concurrent_charges_never_overspend,
+    glotip_imports_round_trip,
 );
 
 fn country(s: &str) -> Country {
@@ -997,4 +998,33 @@ fn concurrent_charges_never_overspend(fx: &Fixture) {
     let acc = fx.open().privacy_account("store").unwrap().unwrap();
     assert!(acc.spent_rho <= 1.0);
     assert_eq!(acc.charges.len(), 3);
+}
+
+fn glotip_imports_round_trip(fx: &Fixture) {
+    let csv = "Iso3_code,Country,Region,Subregion,Indicator,Dimension,Category,Sex,Age,Year,Unit of measurement,txtVALUE,Source
+NAM,Namibia,Africa,Sub-Saharan Africa,Detected trafficking victims,Total,Total,Total,Total,2020,Counts,\"1,282\",GLOTIP
+NAM,Namibia,Africa,Sub-Saharan Africa,Detected trafficking victims,Total,Total,Total,Total,2019,Counts,<5,GLOTIP
+SAM,,Americas,,Detected trafficking victims,Total,Total,Total,Total,2019,Counts,17,GLOTIP
+NAM,Namibia,Africa,Sub-Saharan Africa,Detected trafficking victims,Total,Total,Total,Total,2018,Counts,lots,GLOTIP
+";
+    let g = cthub_glotip::import_csv("glotip.csv", csv.as_bytes()).expect("import the fixture");
+    assert!(g.accounting.balanced());
+    let mut s = fx.open();
+    assert!(s.load_glotip(None).unwrap().is_none());
+    let saved = s.save_glotip("glotip.csv", "abc", "analyst", &g).unwrap();
+    assert_eq!(saved.accounting, g.accounting);
+    let back = s.load_glotip(None).unwrap().unwrap();
+    assert_eq!(back.observations, g.observations);
+    assert_eq!(back.accounting.rows_in, g.accounting.rows_in);
+    assert!(matches!(
+        s.save_glotip("again.csv", "abc", "analyst", &g),
+        Err(StoreError::GlotipAlreadyImported { id, .. }) if id == saved.id
+    ));
+    assert_eq!(s.glotip_imports().unwrap().len(), 1);
+    assert!(s.load_glotip(Some(saved.id + 1)).unwrap().is_none());
+    assert!(s
+        .audit_log()
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "glotip-import"));
 }
