@@ -34,8 +34,11 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod linker;
+pub mod names;
 pub mod normalize;
+pub mod pprl;
 pub mod settings;
+pub mod synth;
 
 pub use data::Dataset;
 pub use error::{LinkError, Result};
