@@ -14,8 +14,9 @@
 //! **m by EM on blocked pairs.** Candidate pairs from the blocking rules are summarised as counts
 //! of comparison vectors (patterns). Expectation-maximisation fits a two-class mixture on them:
 //! E-step `P(match | pattern) = λ_b Π m / (λ_b Π m + (1 - λ_b) Π u_b)`, M-step re-estimates `m`,
-//! the blocked-pair `u_b` and `λ_b` from the expected counts, until no parameter moves more than
-//! `em_tolerance`. The final model uses EM's `m`, the random-sample `u` (blocked non-matches
+//! and `λ_b` from the expected counts (and the blocked-pair `u_b` too when `em_fix_u = false`;
+//! by default `u` stays at the random-sample estimate, as Splink does), until no parameter moves
+//! more than `em_tolerance`. The final model uses EM's `m`, the random-sample `u` (blocked non-matches
 //! agree more often than random ones) and `λ = λ_b · blocked pairs / all pairs` unless
 //! `training.prior` fixes it.
 //!
@@ -39,7 +40,9 @@ use crate::compare::{level_of, PreparedColumn};
 use crate::data::Dataset;
 use crate::error::{LinkError, Result};
 use crate::normalize::Normalizer;
-use crate::settings::{prob_to_weight, weight_to_prob, LevelSpec, LinkType, Settings};
+use crate::settings::{
+    prob_to_weight, weight_to_prob, EmMethod, LevelSpec, LinkType, Settings, TrainingSpec,
+};
 
 /// m and u of one level slot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +70,9 @@ pub struct TrainingReport {
     pub em_iterations: usize,
     pub em_converged: bool,
     pub lambda_blocked: f64,
+    /// Comparisons whose m no EM rule could estimate (initial values kept).
+    #[serde(default)]
+    pub m_not_estimated: Vec<String>,
 }
 
 /// A trained model: settings plus m, u and prior. Saved and loaded as JSON.
@@ -190,6 +196,111 @@ pub struct Predictions {
     pub threshold_weight: f64,
 }
 
+/// Initial m: most mass on the strictest level, geometric decay after it.
+fn initial_m(sizes: &[usize]) -> Vec<Vec<f64>> {
+    sizes
+        .iter()
+        .map(|&s| {
+            let mut v = vec![1.0; s];
+            let mut rest = 0.2;
+            v[1] = 0.8;
+            for x in v.iter_mut().take(s).skip(2) {
+                rest /= 2.0;
+                *x = rest;
+            }
+            let z: f64 = v[1..].iter().sum();
+            for x in v.iter_mut().skip(1) {
+                *x /= z;
+            }
+            v
+        })
+        .collect()
+}
+
+struct EmFit {
+    m: Vec<Vec<f64>>,
+    lambda: f64,
+    iterations: usize,
+    converged: bool,
+}
+
+/// Two-class EM on pattern counts (slot 0 = null/left out, never counted).
+fn em(
+    pats: &[(u64, f64)],
+    sizes: &[usize],
+    m0: &[Vec<f64>],
+    u: &[Vec<f64>],
+    fix_u: bool,
+    s: &TrainingSpec,
+) -> EmFit {
+    let k = sizes.len();
+    let slot = |p: u64, j: usize| ((p >> (4 * j)) & 0xF) as usize;
+    let mut m = m0.to_vec();
+    let mut ub = u.to_vec();
+    let mut lambda = 0.1f64;
+    let (mut iterations, mut converged) = (0, false);
+    if pats.is_empty() {
+        return EmFit {
+            m,
+            lambda,
+            iterations,
+            converged: true,
+        };
+    }
+    for it in 0..s.em_max_iterations {
+        iterations = it + 1;
+        let mut mc: Vec<Vec<f64>> = sizes.iter().map(|&s| vec![0.01; s]).collect();
+        let mut uc: Vec<Vec<f64>> = sizes.iter().map(|&s| vec![0.01; s]).collect();
+        let (mut wm, mut wt) = (0.0, 0.0);
+        for &(p, c) in pats {
+            let (mut pm, mut pu) = (lambda, 1.0 - lambda);
+            for j in 0..k {
+                let l = slot(p, j);
+                if l != 0 {
+                    pm *= m[j][l];
+                    pu *= ub[j][l];
+                }
+            }
+            let w = if pm + pu > 0.0 { pm / (pm + pu) } else { 0.0 };
+            wm += c * w;
+            wt += c;
+            for j in 0..k {
+                let l = slot(p, j);
+                mc[j][l] += c * w;
+                uc[j][l] += c * (1.0 - w);
+            }
+        }
+        let mut delta: f64 = 0.0;
+        for j in 0..k {
+            let zm: f64 = mc[j][1..].iter().sum();
+            let zu: f64 = uc[j][1..].iter().sum();
+            for l in 1..sizes[j] {
+                let nm = mc[j][l] / zm;
+                delta = delta.max((nm - m[j][l]).abs());
+                m[j][l] = nm;
+                if !fix_u {
+                    let nu = uc[j][l] / zu;
+                    delta = delta.max((nu - ub[j][l]).abs());
+                    ub[j][l] = nu;
+                }
+            }
+        }
+        let nl = (wm / wt).clamp(1e-12, 1.0 - 1e-12);
+        delta = delta.max((nl - lambda).abs());
+        lambda = nl;
+        if delta < s.em_tolerance {
+            converged = true;
+            break;
+        }
+    }
+    EmFit {
+        m,
+        lambda,
+        iterations,
+        converged,
+    }
+}
+
 /// Datasets prepared for linkage under one set of settings.
 pub struct Linker {
     settings: Settings,
@@ -272,7 +383,11 @@ impl Linker {
             .collect();
         let mut block_index = HashMap::new();
         let mut block_specs: Vec<(String, Normalizer)> = Vec::new();
-        for rule in settings.block_rules()? {
+        for rule in settings
+            .block_rules()?
+            .into_iter()
+            .chain(settings.em_rules()?)
+        {
             for k in rule {
                 if !block_index.contains_key(&k.column) {
                     let norm = settings
@@ -407,6 +522,29 @@ impl Linker {
         ((p >> (4 * k)) & 0xF) as usize
     }
 
+    /// Pattern counts of pairs; slots outside `mask` read as null.
+    fn patterns(&self, pairs: &[u64], mask: u64) -> Vec<(u64, f64)> {
+        let h: HashMap<u64, f64> = pairs
+            .par_chunks(1 << 14)
+            .map(|chunk| {
+                let mut h: HashMap<u64, f64> = HashMap::new();
+                for &p in chunk {
+                    let (a, b) = unpack(p);
+                    *h.entry(self.pattern(a, b) & mask).or_default() += 1.0;
+                }
+                h
+            })
+            .reduce(HashMap::new, |mut a, b| {
+                for (k, v) in b {
+                    *a.entry(k).or_default() += v;
+                }
+                a
+            });
+        let mut v: Vec<(u64, f64)> = h.into_iter().collect();
+        v.sort_unstable_by_key(|x| x.0);
+        v
+    }
+
     /// Estimate u from random pairs: per comparison, probabilities of each non-null slot.
     fn estimate_u(&self) -> (Vec<Vec<f64>>, usize) {
         let s = &self.settings.training;
@@ -482,99 +620,108 @@ impl Linker {
         }
         let (u, u_sampled) = self.estimate_u();
         let pairs = self.candidate_pairs();
-        // Pattern counts of the blocked pairs.
-        let patterns: HashMap<u64, f64> = pairs
-            .par_chunks(1 << 14)
-            .map(|chunk| {
-                let mut h: HashMap<u64, f64> = HashMap::new();
-                for &p in chunk {
-                    let (a, b) = unpack(p);
-                    *h.entry(self.pattern(a, b)).or_default() += 1.0;
-                }
-                h
-            })
-            .reduce(HashMap::new, |mut a, b| {
-                for (k, v) in b {
-                    *a.entry(k).or_default() += v;
-                }
-                a
-            });
-        let pats: Vec<(u64, f64)> = patterns.into_iter().collect();
-        let k = self.columns.len();
         let sizes: Vec<usize> = self
             .settings
             .comparisons
             .iter()
             .map(|c| c.levels.len() + 2)
             .collect();
-        // Initial m: most mass on the strictest level, geometric decay after it.
-        let mut m: Vec<Vec<f64>> = sizes
-            .iter()
-            .map(|&s| {
-                let mut v = vec![1.0; s];
-                let mut rest = 0.2;
-                v[1] = 0.8;
-                for x in v.iter_mut().take(s).skip(2) {
-                    rest /= 2.0;
-                    *x = rest;
-                }
-                let z: f64 = v[1..].iter().sum();
-                for x in v.iter_mut().skip(1) {
-                    *x /= z;
-                }
-                v
-            })
-            .collect();
-        let mut ub = u.clone();
-        let mut lambda = 0.1f64;
-        let mut iterations = 0;
-        let mut converged = false;
         let s = &self.settings.training;
-        if !pats.is_empty() {
-            for it in 0..s.em_max_iterations {
-                iterations = it + 1;
-                let mut mc: Vec<Vec<f64>> = sizes.iter().map(|&s| vec![0.01; s]).collect();
-                let mut uc: Vec<Vec<f64>> = sizes.iter().map(|&s| vec![0.01; s]).collect();
-                let (mut wm, mut wt) = (0.0, 0.0);
-                for &(p, c) in &pats {
-                    let (mut pm, mut pu) = (lambda, 1.0 - lambda);
-                    for j in 0..k {
-                        let l = Self::slot(p, j);
-                        if l != 0 {
-                            pm *= m[j][l];
-                            pu *= ub[j][l];
+        let all_pats = self.patterns(pairs, u64::MAX);
+        let (m, lambda, iterations, converged, m_not_estimated) = match s.em_method {
+            EmMethod::Union => {
+                let fit = em(&all_pats, &sizes, &initial_m(&sizes), &u, false, s);
+                (fit.m, fit.lambda, fit.iterations, fit.converged, Vec::new())
+            }
+            EmMethod::PerRule => {
+                let mut msum: Vec<Vec<f64>> = sizes.iter().map(|&n| vec![0.0; n]).collect();
+                let mut mcount = vec![0usize; sizes.len()];
+                let (mut iterations, mut converged) = (0, true);
+                for rule in self.settings.em_rules()? {
+                    let keys: Vec<ResolvedKey<'_>> = rule
+                        .iter()
+                        .map(|k| ResolvedKey {
+                            column: &self.block_columns[self.block_index[&k.column]],
+                            prefix: k.prefix,
+                        })
+                        .collect();
+                    let mut rp = candidate_pairs(&[keys], &self.source, self.link_only());
+                    if rp.len() > s.em_max_pairs.max(1) {
+                        let step = rp.len().div_ceil(s.em_max_pairs.max(1));
+                        rp = rp.into_iter().step_by(step).collect();
+                    }
+                    // Leave out the comparisons of the rule's columns (their slots read as null).
+                    let mut mask = u64::MAX;
+                    let mut used = vec![true; sizes.len()];
+                    for (j, c) in self.settings.comparisons.iter().enumerate() {
+                        if rule.iter().any(|k| k.column == c.column) {
+                            mask &= !(0xF << (4 * j));
+                            used[j] = false;
                         }
                     }
-                    let w = if pm + pu > 0.0 { pm / (pm + pu) } else { 0.0 };
-                    wm += c * w;
-                    wt += c;
-                    for j in 0..k {
-                        let l = Self::slot(p, j);
-                        mc[j][l] += c * w;
-                        uc[j][l] += c * (1.0 - w);
+                    if !used.iter().any(|&x| x) || rp.is_empty() {
+                        continue;
+                    }
+                    let pats = self.patterns(&rp, mask);
+                    let fit = em(&pats, &sizes, &initial_m(&sizes), &u, true, s);
+                    iterations += fit.iterations;
+                    converged &= fit.converged;
+                    for j in 0..sizes.len() {
+                        if used[j] {
+                            mcount[j] += 1;
+                            for l in 0..sizes[j] {
+                                msum[j][l] += fit.m[j][l];
+                            }
+                        }
                     }
                 }
-                let mut delta: f64 = 0.0;
-                for j in 0..k {
-                    let zm: f64 = mc[j][1..].iter().sum();
-                    let zu: f64 = uc[j][1..].iter().sum();
-                    for l in 1..sizes[j] {
-                        let nm = mc[j][l] / zm;
-                        let nu = uc[j][l] / zu;
-                        delta = delta.max((nm - m[j][l]).abs()).max((nu - ub[j][l]).abs());
-                        m[j][l] = nm;
-                        ub[j][l] = nu;
+                let init = initial_m(&sizes);
+                let mut missing = Vec::new();
+                let m: Vec<Vec<f64>> = (0..sizes.len())
+                    .map(|j| {
+                        if mcount[j] == 0 {
+                            missing.push(self.settings.comparisons[j].display_name().to_string());
+                            init[j].clone()
+                        } else {
+                            msum[j].iter().map(|v| v / mcount[j] as f64).collect()
+                        }
+                    })
+                    .collect();
+                // λ on all blocked pairs with m and u fixed.
+                let mut lambda = 0.1f64;
+                let wu: Vec<(f64, f64, f64)> = all_pats
+                    .iter()
+                    .map(|&(p, c)| {
+                        let (mut pm, mut pu) = (1.0, 1.0);
+                        for j in 0..sizes.len() {
+                            let l = Self::slot(p, j);
+                            if l != 0 {
+                                pm *= m[j][l];
+                                pu *= u[j][l];
+                            }
+                        }
+                        (pm, pu, c)
+                    })
+                    .collect();
+                for _ in 0..200 {
+                    let (mut wm, mut wt) = (0.0, 0.0);
+                    for &(pm, pu, c) in &wu {
+                        let a = lambda * pm;
+                        let b = (1.0 - lambda) * pu;
+                        wm += c * if a + b > 0.0 { a / (a + b) } else { 0.0 };
+                        wt += c;
+                    }
+                    let nl = (wm / wt.max(1.0)).clamp(1e-12, 1.0 - 1e-12);
+                    let done = (nl - lambda).abs() < s.em_tolerance;
+                    lambda = nl;
+                    if done {
+                        break;
                     }
                 }
-                let nl = (wm / wt).clamp(1e-12, 1.0 - 1e-12);
-                delta = delta.max((nl - lambda).abs());
-                lambda = nl;
-                if delta < s.em_tolerance {
-                    converged = true;
-                    break;
-                }
+                (m, lambda, iterations, converged, missing)
             }
-        }
+        };
+        let pats = all_pats;
         let total_pairs = self.total_pairs().max(1.0);
         let prior = s
             .prior
@@ -623,6 +770,7 @@ impl Linker {
                 em_iterations: iterations,
                 em_converged: converged,
                 lambda_blocked: lambda,
+                m_not_estimated,
             },
         })
     }

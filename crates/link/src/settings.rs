@@ -119,6 +119,25 @@ pub struct TrainingSpec {
     pub seed: u64,
     /// Fixed prior probability that two random records match (instead of EM's estimate).
     pub prior: Option<f64>,
+    /// `per_rule` (default): EM once per training blocking rule on the pairs of that rule alone,
+    /// with u fixed at the random-sample estimate and the comparisons of the rule's columns left
+    /// out; each comparison's m is the mean over the rules that estimated it. `union`: one EM on
+    /// all blocked pairs with a free blocked-pair u.
+    pub em_method: EmMethod,
+    /// Blocking rules used for per-rule EM (default: the blocking rules). Choose rules whose
+    /// columns are not correlated with the compared ones.
+    pub em_blocking: Option<Vec<Vec<String>>>,
+    /// At most this many pairs per EM rule (an even stride sample beyond it).
+    pub em_max_pairs: usize,
+}
+
+/// How m is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EmMethod {
+    #[default]
+    PerRule,
+    Union,
 }
 
 impl Default for TrainingSpec {
@@ -129,6 +148,9 @@ impl Default for TrainingSpec {
             em_tolerance: 1e-6,
             seed: 42,
             prior: None,
+            em_method: EmMethod::PerRule,
+            em_blocking: None,
+            em_max_pairs: 5_000_000,
         }
     }
 }
@@ -270,6 +292,17 @@ impl Settings {
             .collect()
     }
 
+    /// Parsed EM training rules (the blocking rules unless `training.em_blocking` is set).
+    pub fn em_rules(&self) -> Result<Vec<Vec<BlockKey>>> {
+        match &self.training.em_blocking {
+            Some(r) => r
+                .iter()
+                .map(|r| r.iter().map(|k| BlockKey::parse(k)).collect())
+                .collect(),
+            None => self.block_rules(),
+        }
+    }
+
     fn check_self(&self) -> Result<()> {
         if self.comparisons.is_empty() {
             return Err(LinkError::Settings("no comparisons".into()));
@@ -280,6 +313,9 @@ impl Settings {
             ));
         }
         self.block_rules()?;
+        if self.em_rules()?.iter().any(Vec::is_empty) {
+            return Err(LinkError::Settings("an em_blocking rule has no key".into()));
+        }
         for c in &self.comparisons {
             if c.levels.is_empty() {
                 return Err(LinkError::Settings(format!(
@@ -344,6 +380,11 @@ impl Settings {
             for rule in self.block_rules()? {
                 for k in rule {
                     ds.require(&k.column, "blocking rule")?;
+                }
+            }
+            for rule in self.em_rules()? {
+                for k in rule {
+                    ds.require(&k.column, "training.em_blocking rule")?;
                 }
             }
         }
