@@ -669,8 +669,8 @@ impl Linker {
                     for j in 0..sizes.len() {
                         if used[j] {
                             mcount[j] += 1;
-                            for l in 0..sizes[j] {
-                                msum[j][l] += fit.m[j][l];
+                            for (acc, v) in msum[j].iter_mut().zip(&fit.m[j]) {
+                                *acc += v;
                             }
                         }
                     }
