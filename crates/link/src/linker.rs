@@ -14,9 +14,13 @@
 //! **m by EM on blocked pairs.** Candidate pairs from the blocking rules are summarised as counts
 //! of comparison vectors (patterns). Expectation-maximisation fits a two-class mixture on them:
 //! E-step `P(match | pattern) = λ_b Π m / (λ_b Π m + (1 - λ_b) Π u_b)`, M-step re-estimates `m`,
-//! and `λ_b` from the expected counts (and the blocked-pair `u_b` too when `em_fix_u = false`;
-//! by default `u` stays at the random-sample estimate, as Splink does), until no parameter moves
-//! more than `em_tolerance`. The final model uses EM's `m`, the random-sample `u` (blocked non-matches
+//! and `λ_b` from the expected counts, until no parameter moves more than `em_tolerance`.
+//! By default (`em_method = "per_rule"`, as Splink trains) EM runs once per training blocking
+//! rule, on the pairs of that rule alone, with `u` fixed at the random-sample estimate and the
+//! comparisons of the rule's own columns left out (they agree by construction); each comparison's
+//! `m` is the mean over the rules that estimated it. The expected number of matches is the
+//! largest `λ_r · |pairs of rule r|` over the rules (a lower bound for the union), which gives
+//! the prior. `em_method = "union"` runs one EM on all blocked pairs with a free blocked-pair `u`. The final model uses EM's `m`, the random-sample `u` (blocked non-matches
 //! agree more often than random ones) and `λ = λ_b · blocked pairs / all pairs` unless
 //! `training.prior` fixes it.
 //!
@@ -636,6 +640,7 @@ impl Linker {
             EmMethod::PerRule => {
                 let mut msum: Vec<Vec<f64>> = sizes.iter().map(|&n| vec![0.0; n]).collect();
                 let mut mcount = vec![0usize; sizes.len()];
+                let mut best_matches = 0.0f64;
                 let (mut iterations, mut converged) = (0, true);
                 for rule in self.settings.em_rules()? {
                     let keys: Vec<ResolvedKey<'_>> = rule
@@ -646,6 +651,7 @@ impl Linker {
                         })
                         .collect();
                     let mut rp = candidate_pairs(&[keys], &self.source, self.link_only());
+                    let rule_pairs = rp.len();
                     if rp.len() > s.em_max_pairs.max(1) {
                         let step = rp.len().div_ceil(s.em_max_pairs.max(1));
                         rp = rp.into_iter().step_by(step).collect();
@@ -666,6 +672,7 @@ impl Linker {
                     let fit = em(&pats, &sizes, &initial_m(&sizes), &u, true, s);
                     iterations += fit.iterations;
                     converged &= fit.converged;
+                    best_matches = best_matches.max(fit.lambda * rule_pairs as f64);
                     for j in 0..sizes.len() {
                         if used[j] {
                             mcount[j] += 1;
@@ -687,37 +694,9 @@ impl Linker {
                         }
                     })
                     .collect();
-                // λ on all blocked pairs with m and u fixed.
-                let mut lambda = 0.1f64;
-                let wu: Vec<(f64, f64, f64)> = all_pats
-                    .iter()
-                    .map(|&(p, c)| {
-                        let (mut pm, mut pu) = (1.0, 1.0);
-                        for j in 0..sizes.len() {
-                            let l = Self::slot(p, j);
-                            if l != 0 {
-                                pm *= m[j][l];
-                                pu *= u[j][l];
-                            }
-                        }
-                        (pm, pu, c)
-                    })
-                    .collect();
-                for _ in 0..200 {
-                    let (mut wm, mut wt) = (0.0, 0.0);
-                    for &(pm, pu, c) in &wu {
-                        let a = lambda * pm;
-                        let b = (1.0 - lambda) * pu;
-                        wm += c * if a + b > 0.0 { a / (a + b) } else { 0.0 };
-                        wt += c;
-                    }
-                    let nl = (wm / wt.max(1.0)).clamp(1e-12, 1.0 - 1e-12);
-                    let done = (nl - lambda).abs() < s.em_tolerance;
-                    lambda = nl;
-                    if done {
-                        break;
-                    }
-                }
+                // Expected matches: the most any single EM rule finds (a lower bound of the
+                // union's), as a share of the blocked pairs.
+                let lambda = (best_matches / pairs.len().max(1) as f64).clamp(1e-12, 1.0 - 1e-12);
                 (m, lambda, iterations, converged, missing)
             }
         };
