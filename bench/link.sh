@@ -27,6 +27,7 @@ BIN="$ROOT/target/release/examples"
 
 echo "== cthub-link"
 timed cthub_febrl4 "$BIN/febrl4"
+timed cthub_pprl_t70 "$BIN/pprl_febrl4" 0.7
 timed cthub_pprl "$BIN/pprl_febrl4"
 timed cthub_dedupe "$BIN/dedupe"
 if [ "${SKIP_1M:-0}" != 1 ]; then timed cthub_1m "$BIN/dedupe_synthetic" 600000; fi

@@ -47,9 +47,10 @@ for tool, label in [("splink", "Splink 5 (DuckDB)"), ("recordlinkage", "recordli
     r, mem, wall = results("peer_" + tool)
     d = r.get(tool, {})
     rows.append((label, float(d["time_s"]) if d else None, mem, d.get("precision"), d.get("recall"), d.get("f1")))
-p, pmem, pwall = results("cthub_pprl")
-pn = p.get("pprl_febrl4:none", {})
-rows.append(("cthub-link CLK + Dice (best t)", float(pn["encode_s"]) + float(pn["link_s"]) if pn else None, pmem,
+p, _, _ = results("cthub_pprl")
+p70, pmem, _ = results("cthub_pprl_t70")
+pn = p70.get("pprl_febrl4_t70:none", {})
+rows.append(("cthub-link CLK + Dice (t=0.70)", float(pn["encode_s"]) + float(pn["link_s"]) if pn else None, pmem,
              pn.get("precision"), pn.get("recall"), pn.get("f1")))
 r, mem, wall = results("peer_clkhash_anonlink")
 d = r.get("clkhash_anonlink", {})

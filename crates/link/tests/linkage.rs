@@ -182,3 +182,43 @@ fn model_json_that_does_not_fit_is_refused() {
     assert!(matches!(linker.predict(&model), Err(LinkError::Model(_))));
     assert!(Model::from_json("{\"nope\": 1}").is_err());
 }
+
+#[test]
+fn links_three_datasets_without_within_dataset_pairs() {
+    let text = SMALL.replace("link_type = \"dedupe\"", "link_type = \"link\"");
+    let make = |name: &str, rows: &[&[&str]]| ds(name, &["id", "first", "surname", "dob"], rows);
+    let a = make(
+        "a",
+        &[
+            &["a1", "Anna", "Novak", "1990-01-02"],
+            &["a2", "Anna", "Novak", "1990-01-02"],
+        ],
+    );
+    let b = make(
+        "b",
+        &[
+            &["b1", "Anna", "Novák", "1990-01-02"],
+            &["b2", "Petr", "Novy", "1970-03-03"],
+        ],
+    );
+    let c = make(
+        "c",
+        &[
+            &["c1", "ANNA", "NOVAK", "1990-01-03"],
+            &["c2", "Ivan", "Nosov", "1960-01-01"],
+        ],
+    );
+    let linker = Linker::new(Settings::from_toml(&text).unwrap(), vec![a, b, c]).unwrap();
+    for &p in linker.candidate_pairs() {
+        let (x, y) = cthub_link::blocking::unpack(p);
+        assert_ne!(
+            linker.source(x),
+            linker.source(y),
+            "no pairs within a dataset when linking"
+        );
+    }
+    let model = linker.train().unwrap();
+    let e = linker.explain(&model, 0, 2).unwrap();
+    assert!(e.terms.iter().all(|t| t.level == "exact"));
+    assert!(linker.total_pairs() == 12.0);
+}
