@@ -222,3 +222,33 @@ fn links_three_datasets_without_within_dataset_pairs() {
     assert!(e.terms.iter().all(|t| t.level == "exact"));
     assert!(linker.total_pairs() == 12.0);
 }
+
+#[test]
+fn example_settings_and_schema_parse() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    for f in ["febrl4.toml", "fake_1000.toml", "historical_figures.toml"] {
+        Settings::from_file(format!("{dir}/{f}")).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+    let text = std::fs::read_to_string(format!("{dir}/febrl4_schema.toml")).unwrap();
+    cthub_link::pprl::LinkageSchema::from_toml(&text).unwrap();
+}
+
+#[test]
+fn model_file_roundtrip() {
+    let linker = Linker::new(Settings::from_toml(SMALL).unwrap(), vec![people()]).unwrap();
+    let model = linker.train().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.json");
+    model.save(&path).unwrap();
+    let loaded = Model::load(&path).unwrap();
+    for (a, b) in [(0u32, 1u32), (4, 5), (2, 3)] {
+        assert!(
+            (linker.score(&model, a, b).unwrap() - linker.score(&loaded, a, b).unwrap()).abs()
+                < 1e-9
+        );
+    }
+    assert!(
+        linker.score(&model, 0, 99).is_err(),
+        "out-of-range records are an error, not a panic"
+    );
+}
