@@ -4,6 +4,7 @@ mod demo;
 mod export;
 mod glotip;
 mod import;
+mod link;
 mod out;
 mod release;
 
@@ -109,6 +110,14 @@ enum Command {
     /// De-identified releases (DP aggregates, DP synthetic data), each charged to the privacy ledger.
     #[command(subcommand)]
     Release(release::ReleaseCommand),
+    /// Link or deduplicate files of identifying data with a Fellegi-Sunter model (at a
+    /// contributor: names never enter the hub).
+    Link(link::LinkArgs),
+    /// Encode identifying fields into keyed Bloom-filter encodings for privacy-preserving
+    /// linkage (run at the contributor).
+    Encode(link::EncodeArgs),
+    /// Link the encoding files of two or more contributors by Dice similarity (run at the hub).
+    LinkEncoded(link::LinkEncodedArgs),
     /// UNODC GLOTIP country statistics: import the published table, query it.
     #[command(subcommand)]
     Glotip(glotip::GlotipCommand),
@@ -142,6 +151,9 @@ fn main() -> ExitCode {
         Command::Up(a) => demo::run_up(a),
         Command::Release(c) => release::run_release(c),
         Command::Glotip(c) => glotip::run(c),
+        Command::Link(a) => link::run_link(a),
+        Command::Encode(a) => link::run_encode(a),
+        Command::LinkEncoded(a) => link::run_link_encoded(a),
         Command::Ledger {
             command,
             store,

@@ -310,7 +310,7 @@ fn select_columns(table: &Table, asked: &[String], default: Option<&[&str]>) -> 
 
 /// Writes a release directory atomically: files go to a sibling temporary directory that is
 /// renamed to `out` only when complete.
-fn write_release(out: &Path, files: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
+pub(crate) fn write_release(out: &Path, files: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
     if out.exists() {
         bail!("{} already exists; releases never overwrite", out.display());
     }
