@@ -243,17 +243,15 @@ pub fn run_link_encoded(a: LinkEncodedArgs) -> anyhow::Result<u8> {
                 .with_context(|| format!("{} is not an encoding file", f.display()))?,
         );
     }
-    if let Some(odd) = sets
-        .iter()
-        .position(|s| s.fingerprint != sets[0].fingerprint)
-    {
-        bail!(
-            "{} was encoded with another schema or secret (fingerprint {}) than {} ({}); nothing linked",
-            a.files[odd].display(),
-            sets[odd].fingerprint,
-            a.files[0].display(),
-            sets[0].fingerprint
-        );
+    for (set, file) in sets.iter().zip(&a.files).skip(1) {
+        set.check(&sets[0].fingerprint, &file.display().to_string())
+            .with_context(|| {
+                format!(
+                    "{} was encoded with another schema or secret than {}; nothing linked",
+                    file.display(),
+                    a.files[0].display()
+                )
+            })?;
     }
     let started = std::time::Instant::now();
     let refs: Vec<&EncodingSet> = sets.iter().collect();

@@ -240,8 +240,12 @@ fn dataset_of(input: &InputArgs) -> anyhow::Result<(String, String)> {
     })
 }
 
-fn load(input: &InputArgs, store: &mut dyn Store) -> anyhow::Result<Sensitive> {
-    let (dataset, description) = dataset_of(input)?;
+/// Reads the sensitive table of `input`, whose ledger account `dataset_of` named.
+fn load(
+    input: &InputArgs,
+    (dataset, description): (String, String),
+    store: &mut dyn Store,
+) -> anyhow::Result<Sensitive> {
     let table = match &input.input {
         Some(p) => Table::from_csv(p, delimiter(&input.delimiter)?)?,
         None => {
@@ -281,15 +285,7 @@ fn precheck(store: &mut dyn Store, dataset: &str, rho: f64, out: &Path) -> anyho
              `cthub ledger set-budget --dataset {dataset} --epsilon 10`"
         );
     };
-    if acc.spent_rho + rho > acc.budget_rho * (1.0 + 1e-9) {
-        return Err(cthub_store::StoreError::BudgetExceeded {
-            dataset: dataset.to_string(),
-            budget: acc.budget_rho,
-            spent: acc.spent_rho,
-            requested: rho,
-        }
-        .into());
-    }
+    cthub_store::check_budget(dataset, acc.budget_rho, acc.spent_rho, rho)?;
     Ok(())
 }
 
@@ -416,10 +412,12 @@ fn configured_columns(
 /// Hierarchies of the released columns for the fallback of small counts: `--hierarchy
 /// COLUMN=NAME` (a built-in name or an ARX hierarchy CSV) or, by default, the built-ins of the
 /// CTDC columns (countries → UN M49 subregion → region, age bands → wider bands, years → periods).
+/// Precedence: `--hierarchy`, then the configuration's, then the built-in default.
 fn fallback_hierarchies(
     table: &Table,
     columns: &[String],
     asked: &[String],
+    mut configured: Vec<(String, cthub_privacy::Hierarchy)>,
 ) -> anyhow::Result<Vec<(String, cthub_privacy::Hierarchy)>> {
     use cthub_privacy::hierarchy::{Builtin, Hierarchy};
     let mut specs: Vec<(String, String)> = Vec::new();
@@ -432,8 +430,9 @@ fn fallback_hierarchies(
         }
         specs.push((c.to_string(), h.to_string()));
     }
+    configured.retain(|(c, _)| columns.contains(c) && !specs.iter().any(|(x, _)| x == c));
     for c in columns {
-        if specs.iter().any(|(x, _)| x == c) {
+        if specs.iter().any(|(x, _)| x == c) || configured.iter().any(|(x, _)| x == c) {
             continue;
         }
         let default = match c.as_str() {
@@ -446,7 +445,7 @@ fn fallback_hierarchies(
             specs.push((c.clone(), d.to_string()));
         }
     }
-    let mut out = Vec::new();
+    let mut out = configured;
     for (c, h) in specs {
         let col = table.column(&c)?;
         let hierarchy = if h.ends_with(".csv") {
@@ -471,44 +470,79 @@ pub fn run_release(cmd: ReleaseCommand) -> anyhow::Result<u8> {
     }
 }
 
+/// What every DP release does before its algorithm runs: the ε→ρ conversion, the budget and
+/// output checks (before any data is read), the sensitive table and the released columns.
+struct DpJob {
+    store: Box<dyn Store>,
+    dataset: String,
+    rho: f64,
+    sensitive: Sensitive,
+    columns: Vec<String>,
+    /// Hierarchies of `--config`, for the fallback of aggregates.
+    configured_hierarchies: Vec<(String, cthub_privacy::Hierarchy)>,
+}
+
+impl DpJob {
+    fn start(
+        input: &InputArgs,
+        dp: &DpArgs,
+        default_columns: Option<&[&str]>,
+    ) -> anyhow::Result<DpJob> {
+        let rho = rho_of(dp.epsilon, dp.delta)?;
+        let mut store = cthub_store::open(&input.store.database)?;
+        let account = dataset_of(input)?;
+        let dataset = account.0.clone();
+        precheck(store.as_mut(), &dataset, rho, &dp.out)?;
+        let sensitive = load(input, account, store.as_mut())?;
+        let (configured, configured_hierarchies) = configured_columns(dp, &sensitive.table)?;
+        let asked = if dp.columns.is_empty() {
+            configured
+        } else {
+            dp.columns.clone()
+        };
+        let columns = select_columns(&sensitive.table, &asked, default_columns);
+        Ok(DpJob {
+            store,
+            dataset,
+            rho,
+            sensitive,
+            columns,
+            configured_hierarchies,
+        })
+    }
+
+    /// Charges the computed release to the ledger (refused = nothing is written) and returns
+    /// the account after the charge.
+    fn charge(
+        &mut self,
+        purpose: &str,
+        record: &serde_json::Value,
+    ) -> anyhow::Result<PrivacyAccount> {
+        self.store
+            .charge_privacy(&self.dataset, self.rho, purpose, record, &actor())?;
+        self.store
+            .privacy_account(&self.dataset)?
+            .context("the ledger account vanished")
+    }
+}
+
 fn aggregates(a: AggregateArgs) -> anyhow::Result<u8> {
-    let rho = rho_of(a.dp.epsilon, a.dp.delta)?;
     if a.length == 0 {
         bail!("--length must be at least 1");
     }
-    let mut store = cthub_store::open(&a.input.store.database)?;
-    let (dataset, _) = dataset_of(&a.input)?;
-    precheck(store.as_mut(), &dataset, rho, &a.dp.out)?;
-    let s = load(&a.input, store.as_mut())?;
-    let (configured, mut owned) = configured_columns(&a.dp, &s.table)?;
-    let asked = if a.dp.columns.is_empty() {
-        configured
-    } else {
-        a.dp.columns.clone()
-    };
-    let columns = select_columns(&s.table, &asked, Some(HEADLINE_COLUMNS));
+    let mut job = DpJob::start(&a.input, &a.dp, Some(HEADLINE_COLUMNS))?;
+    let (rho, dataset, columns) = (job.rho, job.dataset.clone(), job.columns.clone());
     let mut config = AggregateConfig::new(columns.clone(), rho);
     config.reporting_length = a.length;
     config.person_id = a.dp.person_id.clone();
     config.max_records_per_person = a.dp.max_records_per_person;
-    owned.retain(|(c, _)| columns.contains(c));
-    for (c, h) in fallback_hierarchies(&s.table, &columns, &a.hierarchy)? {
-        // --hierarchy and the built-ins apply where the configuration says nothing.
-        if a.hierarchy
-            .iter()
-            .any(|x| x.split('=').next() == Some(c.as_str()))
-        {
-            owned.retain(|(x, _)| x != &c);
-        }
-        if !owned.iter().any(|(x, _)| x == &c) {
-            owned.push((c, h));
-        }
-    }
+    let configured = std::mem::take(&mut job.configured_hierarchies);
+    let owned = fallback_hierarchies(&job.sensitive.table, &columns, &a.hierarchy, configured)?;
     let hierarchies: HashMap<String, &dyn Generalisation> = owned
         .iter()
         .map(|(c, h)| (c.clone(), h as &dyn Generalisation))
         .collect();
-    let release = dp_aggregates(&s.table, &config, &hierarchies)?;
+    let release = dp_aggregates(&job.sensitive.table, &config, &hierarchies)?;
     let purpose = format!(
         "DP aggregates of {} columns, length {}, epsilon {} at delta {:e}",
         columns.len(),
@@ -520,11 +554,8 @@ fn aggregates(a: AggregateArgs) -> anyhow::Result<u8> {
         "kind": "aggregates", "columns": columns, "length": a.length,
         "epsilon": a.dp.epsilon, "delta": a.dp.delta, "out": a.dp.out.display().to_string(),
     });
-    store.charge_privacy(&dataset, rho, &purpose, &record, &actor())?;
-    let acc = store
-        .privacy_account(&dataset)?
-        .context("the ledger account vanished")?;
-    let report = aggregate_report(&release, &a, &acc, &s.description);
+    let acc = job.charge(&purpose, &record)?;
+    let report = aggregate_report(&release, &a, &acc, &job.sensitive.description);
     let mut csv = Vec::new();
     release.write_csv(&mut csv)?;
     write_release(
@@ -671,25 +702,15 @@ fn aggregate_report(
 }
 
 fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
-    let rho = rho_of(a.dp.epsilon, a.dp.delta)?;
-    let mut store = cthub_store::open(&a.input.store.database)?;
-    let (dataset, _) = dataset_of(&a.input)?;
-    precheck(store.as_mut(), &dataset, rho, &a.dp.out)?;
-    let s = load(&a.input, store.as_mut())?;
-    let (configured, _) = configured_columns(&a.dp, &s.table)?;
-    let asked = if a.dp.columns.is_empty() {
-        configured
-    } else {
-        a.dp.columns.clone()
-    };
-    let columns = select_columns(&s.table, &asked, None);
+    let mut job = DpJob::start(&a.input, &a.dp, None)?;
+    let (rho, dataset, columns) = (job.rho, job.dataset.clone(), job.columns.clone());
     let mut config = SynthConfig::new(rho);
     config.columns = Some(columns.clone());
     config.person_id = a.dp.person_id.clone();
     config.max_records_per_person = a.dp.max_records_per_person;
     config.seed = a.seed;
     let started = std::time::Instant::now();
-    let synth = synthesize(&s.table, &config)?;
+    let synth = synthesize(&job.sensitive.table, &config)?;
     let seconds = started.elapsed().as_secs_f64();
     let purpose = format!(
         "DP synthetic data, {} columns, epsilon {} at delta {:e}",
@@ -701,19 +722,19 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
         "kind": "synthetic", "columns": columns, "epsilon": a.dp.epsilon,
         "delta": a.dp.delta, "out": a.dp.out.display().to_string(),
     });
-    store.charge_privacy(&dataset, rho, &purpose, &record, &actor())?;
-    let acc = store
-        .privacy_account(&dataset)?
-        .context("the ledger account vanished")?;
+    let acc = job.charge(&purpose, &record)?;
     // The quality report compares with the sensitive columns (internal: exact figures).
-    let sensitive = project(&s.table, &columns)?;
+    let sensitive = project(&job.sensitive.table, &columns)?;
     let quality = evaluate(&sensitive, &synth.table, 3, 10)?;
     let mut public = Report::new(
         "cthub release: differentially private synthetic data",
         Audience::Public,
     );
     public
-        .fact("dataset", format!("{} ({})", acc.dataset, s.description))
+        .fact(
+            "dataset",
+            format!("{} ({})", acc.dataset, job.sensitive.description),
+        )
         .fact("epsilon", a.dp.epsilon)
         .fact("delta", a.dp.delta)
         .fact("zCDP rho", format!("{:.6}", synth.rho))
@@ -880,7 +901,7 @@ fn kanon(a: KanonArgs) -> anyhow::Result<u8> {
     }
     let cfg = cthub_privacy::ReleaseConfig::from_path(&a.config)?;
     let mut store = cthub_store::open(&a.input.store.database)?;
-    let s = load(&a.input, store.as_mut())?;
+    let s = load(&a.input, dataset_of(&a.input)?, store.as_mut())?;
     let base = a.config.parent().unwrap_or(Path::new("."));
     let problem = cfg.resolve(&s.table, base)?;
     let release = cthub_privacy::anonymise(&s.table, &problem)?;

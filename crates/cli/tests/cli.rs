@@ -1,25 +1,11 @@
 //! End-to-end: the `cthub` binary on the embedded store (and PostgreSQL when reachable).
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn cthub(args: &[&str], db: &str, cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cthub"))
-        .args(args)
-        .env("CTHUB_DATABASE_URL", db)
-        .current_dir(cwd)
-        .output()
-        .expect("run cthub")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{cthub, text};
 
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))

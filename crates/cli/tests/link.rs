@@ -1,7 +1,11 @@
 //! `cthub link`, `cthub encode`, `cthub link-encoded` on FEBRL4 (skipped without ../shared).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use common::ok;
 
 fn cthub(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cthub"))
@@ -11,25 +15,8 @@ fn cthub(args: &[&str], cwd: &Path) -> Output {
         .expect("run cthub")
 }
 
-fn ok(o: &Output) -> serde_json::Value {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
 fn febrl() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/splink-datasets");
-    if p.join("dataset4a.csv").exists() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: {} is absent", p.display());
-        None
-    }
+    common::shared("splink-datasets")
 }
 
 fn examples() -> PathBuf {

@@ -2,49 +2,18 @@
 //! embedded store and on PostgreSQL (when reachable), plus the real Adult and
 //! Victim-Perpetrator files (skipped with a message when ../shared/data is absent).
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn cthub(args: &[&str], db: &str, cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cthub"))
-        .args(args)
-        .env("CTHUB_DATABASE_URL", db)
-        .current_dir(cwd)
-        .output()
-        .expect("run cthub")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: &Output) -> serde_json::Value {
-    assert_eq!(o.status.code(), Some(0), "{}", text(o));
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
-}
+use common::{cthub, ok, shared, text};
 
 fn fails(o: &Output, needle: &str) {
     assert_eq!(o.status.code(), Some(1), "{}", text(o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(needle), "expected {needle:?} in: {}", text(o));
-}
-
-fn shared(dir: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(dir);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: {} is absent", p.display());
-        None
-    }
 }
 
 fn postgres_url() -> Option<String> {

@@ -273,7 +273,21 @@ pub struct PrivacyCharge {
 }
 
 /// Relative slack for floating-point sums of ρ (ten charges of 0.1 fit a budget of 1).
-pub(crate) const RHO_SLACK: f64 = 1e-9;
+const RHO_SLACK: f64 = 1e-9;
+
+/// Refuses spending `requested` on top of `spent` when it would exceed `budget` (ρ); the one
+/// rule behind budget changes, charges and callers' early checks.
+pub fn check_budget(dataset: &str, budget: f64, spent: f64, requested: f64) -> Result<()> {
+    if spent + requested > budget * (1.0 + RHO_SLACK) {
+        return Err(StoreError::BudgetExceeded {
+            dataset: dataset.to_string(),
+            budget,
+            spent,
+            requested,
+        });
+    }
+    Ok(())
+}
 
 /// Checks a ρ given to the ledger.
 pub(crate) fn check_rho(rho: f64) -> Result<()> {
@@ -547,11 +561,6 @@ pub(crate) fn share(part: i64, whole: i64) -> Option<f64> {
 
 /// The headline queries, written so that the same text runs on SQLite and PostgreSQL.
 pub(crate) mod headline_sql {
-    /// A query with its `{from}` replaced.
-    pub fn with_from(sql: &str, from: &str) -> String {
-        sql.replace("{from}", from)
-    }
-
     pub const TOTALS: &str = "SELECT CAST(COUNT(*) AS BIGINT), \
         CAST(COALESCE(SUM(CASE WHEN gender IN ('Feminine', 'TransgenderFeminine') THEN 1 ELSE 0 END), 0) AS BIGINT), \
         CAST(COALESCE(SUM(CASE WHEN gender IS NOT NULL AND gender <> 'NonSpecifiedUnknown' THEN 1 ELSE 0 END), 0) AS BIGINT), \
@@ -564,13 +573,14 @@ pub(crate) mod headline_sql {
         CAST(COALESCE(SUM(CASE WHEN citizenship IS NOT NULL AND country_of_exploitation IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
         CAST(MIN(registration_from) AS BIGINT), \
         CAST(MAX(registration_from) AS BIGINT) \
-        FROM {from}";
-    /// `{from}` is `case_record`, on SQLite with a hint naming the covering index to scan.
+        FROM case_record";
+    /// PostgreSQL only: SQLite counts flows in one scan (a GROUP BY there sorts every row).
     pub const TOP_FLOWS: &str =
         "SELECT citizenship, country_of_exploitation, CAST(COUNT(*) AS BIGINT) AS n \
-        FROM {from} WHERE citizenship IS NOT NULL AND country_of_exploitation IS NOT NULL \
+        FROM case_record WHERE citizenship IS NOT NULL AND country_of_exploitation IS NOT NULL \
         GROUP BY citizenship, country_of_exploitation \
         ORDER BY n DESC, citizenship, country_of_exploitation LIMIT 10";
+    /// PostgreSQL only (see [`TOP_FLOWS`]).
     pub const BY_YEAR: &str = "SELECT CAST(registration_from AS BIGINT), CAST(COUNT(*) AS BIGINT) \
         FROM case_record WHERE registration_from IS NOT NULL \
         GROUP BY registration_from ORDER BY registration_from";

@@ -7,8 +7,8 @@
 //!
 //! Since migration 4, `case_record` holds one narrow row per accepted record (provenance and
 //! the facts the headline aggregates: year, sex, age, countries, exploitation flags), indexed
-//! by contribution and by `(citizenship, country_of_exploitation)` for flows; the full record
-//! and its source cells live in compressed `record_segment` blocks (see `segment.rs`).
+//! only by contribution, so imports append; the full record and its source cells live in
+//! compressed `record_segment` blocks (see `segment.rs`).
 //! Migration 4 moves older stores' per-row text into one-record segments.
 
 /// One schema change, with its SQL for each backend.

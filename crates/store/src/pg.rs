@@ -14,10 +14,11 @@ use crate::migrations::{self, MIGRATIONS, PG_MIGRATIONS_TABLE};
 use crate::piped::{self, WriterJob};
 use crate::segment;
 use crate::{
-    build_headline, check_rho, glotip_audit_detail, headline_sql, import_audit_detail, now,
-    parse_severity, to_i64, to_u32, to_u64, AuditEntry, Contribution, ContributionMeta,
-    ContributionRow, Counts, GlotipImport, Headline, ImportTx, PrivacyAccount, PrivacyCharge,
-    QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION, RHO_SLACK,
+    build_headline, check_budget, check_rho, glotip_audit_detail, headline_sql,
+    import_audit_detail, now, parse_severity, to_i64, to_u32, to_u64, AuditEntry, Contribution,
+    ContributionMeta, ContributionRow, Counts, GlotipImport, Headline, ImportTx, PrivacyAccount,
+    PrivacyCharge, QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord,
+    LATEST_VERSION,
 };
 
 /// A cthub store in a PostgreSQL database (optionally in one schema of it).
@@ -570,10 +571,7 @@ impl Store for PgStore {
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        let r = tx.query_one(
-            &headline_sql::with_from(headline_sql::TOTALS, "case_record"),
-            &[],
-        )?;
+        let r = tx.query_one(headline_sql::TOTALS, &[])?;
         let mut totals = [None; 12];
         for (i, v) in totals.iter_mut().enumerate() {
             *v = r.get(i);
@@ -581,10 +579,7 @@ impl Store for PgStore {
         let r = tx.query_one(headline_sql::OTHERS, &[])?;
         let others = [r.get(0), r.get(1), r.get(2)];
         let flows = tx
-            .query(
-                &headline_sql::with_from(headline_sql::TOP_FLOWS, "case_record"),
-                &[],
-            )?
+            .query(headline_sql::TOP_FLOWS, &[])?
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect();
@@ -609,14 +604,7 @@ impl Store for PgStore {
         // Serialise with charges of the same dataset (see charge_privacy).
         tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&dataset])?;
         let spent = spent_on(&mut tx, dataset)?;
-        if spent > rho * (1.0 + RHO_SLACK) {
-            return Err(StoreError::BudgetExceeded {
-                dataset: dataset.to_string(),
-                budget: rho,
-                spent,
-                requested: 0.0,
-            });
-        }
+        check_budget(dataset, rho, spent, 0.0)?;
         let at = now();
         tx.execute(
             "INSERT INTO privacy_budget (dataset, description, rho, set_at, set_by) \
@@ -677,14 +665,7 @@ impl Store for PgStore {
             .map(|r| r.get(0))
             .ok_or_else(|| StoreError::NoBudget(dataset.to_string()))?;
         let spent = spent_on(&mut tx, dataset)?;
-        if spent + rho > budget * (1.0 + RHO_SLACK) {
-            return Err(StoreError::BudgetExceeded {
-                dataset: dataset.to_string(),
-                budget,
-                spent,
-                requested: rho,
-            });
-        }
+        check_budget(dataset, budget, spent, rho)?;
         let seq: i64 = tx
             .query_one(
                 "SELECT COUNT(*) FROM privacy_charge WHERE dataset = $1",

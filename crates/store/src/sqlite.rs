@@ -13,10 +13,11 @@ use crate::migrations::{self, MIGRATIONS, SQLITE_MIGRATIONS_TABLE};
 use crate::piped::{self, WriterJob};
 use crate::segment;
 use crate::{
-    build_headline, check_rho, glotip_audit_detail, headline_sql, import_audit_detail, now,
-    parse_severity, to_u32, to_u64, AuditEntry, Contribution, ContributionMeta, ContributionRow,
-    Counts, GlotipImport, Headline, ImportTx, PrivacyAccount, PrivacyCharge, QuarantinedRow,
-    Result, RowCounts, Store, StoreError, StoredRecord, LATEST_VERSION, RHO_SLACK,
+    build_headline, check_budget, check_rho, glotip_audit_detail, headline_sql,
+    import_audit_detail, now, parse_severity, to_u32, to_u64, AuditEntry, Contribution,
+    ContributionMeta, ContributionRow, Counts, GlotipImport, Headline, ImportTx, PrivacyAccount,
+    PrivacyCharge, QuarantinedRow, Result, RowCounts, Store, StoreError, StoredRecord,
+    LATEST_VERSION,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -427,8 +428,7 @@ impl Store for SqliteStore {
         // indexes but the contribution's, so imports only append. Totals are one table scan;
         // flows and years are counted here in one more scan, in hash maps (SQLite would sort a
         // million rows for each GROUP BY).
-        let totals_sql = headline_sql::with_from(headline_sql::TOTALS, "case_record");
-        let totals: [Option<i64>; 12] = tx.query_row(&totals_sql, [], |r| {
+        let totals: [Option<i64>; 12] = tx.query_row(headline_sql::TOTALS, [], |r| {
             let mut t = [None; 12];
             for (i, v) in t.iter_mut().enumerate() {
                 *v = r.get(i)?;
@@ -483,14 +483,7 @@ impl Store for SqliteStore {
             .conn_mut()?
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let spent = spent_on(&tx, dataset)?;
-        if spent > rho * (1.0 + RHO_SLACK) {
-            return Err(StoreError::BudgetExceeded {
-                dataset: dataset.to_string(),
-                budget: rho,
-                spent,
-                requested: 0.0,
-            });
-        }
+        check_budget(dataset, rho, spent, 0.0)?;
         let at = now();
         tx.execute(
             "INSERT INTO privacy_budget (dataset, description, rho, set_at, set_by) \
@@ -551,14 +544,7 @@ impl Store for SqliteStore {
             .optional()?
             .ok_or_else(|| StoreError::NoBudget(dataset.to_string()))?;
         let spent = spent_on(&tx, dataset)?;
-        if spent + rho > budget * (1.0 + RHO_SLACK) {
-            return Err(StoreError::BudgetExceeded {
-                dataset: dataset.to_string(),
-                budget,
-                spent,
-                requested: rho,
-            });
-        }
+        check_budget(dataset, budget, spent, rho)?;
         let seq: i64 = tx.query_row(
             "SELECT COUNT(*) FROM privacy_charge WHERE dataset = ?1",
             [dataset],
