@@ -296,6 +296,7 @@ async function run(browser) {
   step = 'filter';
   log(step);
   const sel = page.locator('[data-testid="filter-sex"]');
+  if (!(await sel.isVisible())) await page.locator('[data-testid="filter-toggle"]').click();
   const options = await sel.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
   check(options.length > 0, 'the sex filter offers no option');
   const value = options.find((o) => /^female$/i.test(o)) ?? options[0];

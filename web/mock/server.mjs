@@ -647,7 +647,7 @@ async function handleApi(req, res, url, ctx) {
     const up = ownUpload(seg[2]);
     if (up.status !== 'validated') throw httpError(409, 'conflict', `upload ${up.id} is already ${up.status}`);
     if (seg[3] === 'commit') {
-      const dup = db.contributions.find((c) => c.sha256 === up.sha256);
+      const dup = db.contributions.find((c) => c.sha256 === up.sha256 && c.organisation_id === up.organisation_id);
       const c = dup ?? {
         id: db.next.contribution++, organisation_id: up.organisation_id, file_name: up.file_name, imported_at: now(), imported_by: u.username,
         rows: up.summary.rows, accepted: up.summary.accepted, quarantined: up.summary.quarantined, sha256: up.sha256,

@@ -392,7 +392,8 @@ export function categoriesOption(ind: Indicator, maxRows = 25): ChartOption {
       name: useShare ? 'Share (%)' : 'Count',
       data: rows.map(val),
       itemStyle: { color: PALETTE[0] },
-      label: { show: true, position: 'right', formatter: (p: { value: number }) => (useShare ? `${p.value.toFixed(1)}%` : fmtInt(p.value)) },
+      // On DP sources the whiskers sit where the labels would: the values are in the tooltip and table.
+      label: { show: !ind.dp, position: 'right', formatter: (p: { value: number }) => (useShare ? `${p.value.toFixed(1)}%` : fmtInt(p.value)) },
     },
   ];
   if (ind.dp) {

@@ -77,16 +77,27 @@ export class FilterBar {
       'Reset filters',
     );
     this.status = h('p', { class: 'filter-status', 'aria-live': 'polite' });
+    this.summary = h('summary', { 'data-testid': 'filter-toggle' }, 'Filters');
     this.el = h(
-      'form',
-      { class: 'filterbar', 'aria-label': 'Filters', 'data-testid': 'filterbar', onsubmit: (e: Event) => e.preventDefault() },
-      h('div', { class: 'filter-fields' }, fields, h('div', { class: 'field field-button' }, reset)),
-      this.status,
+      'details',
+      { class: 'filterbar', open: window.matchMedia('(min-width: 641px)').matches },
+      this.summary,
+      h(
+        'form',
+        { 'aria-label': 'Filters', 'data-testid': 'filterbar', onsubmit: (e: Event) => e.preventDefault() },
+        h('div', { class: 'filter-fields' }, fields, h('div', { class: 'field field-button' }, reset)),
+        this.status,
+      ),
     );
   }
 
+  private readonly summary: HTMLElement;
+
   update(route: Route): void {
     const source = route.params.get('source');
+    const active = FILTER_KEYS.filter((k) => route.params.get(k)).length;
+    const src = state.source(source);
+    this.summary.textContent = `Filters — ${src ? src.label : 'no source'}${active ? `, ${active} active` : ''}`;
     fill(
       this.sourceSel,
       state.sources.map((s) => ({ key: s.id, label: `${s.label}${s.dp ? ' (DP)' : ''}${s.published ? '' : ' — unpublished'}` })),

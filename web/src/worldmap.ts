@@ -3,6 +3,7 @@ import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import type { FeatureCollection, Geometry } from 'geojson';
 import { echarts } from './echarts';
+import './flowcharts';
 
 export interface WorldMap {
   /** Map name registered with ECharts. */
@@ -12,6 +13,26 @@ export interface WorldMap {
 }
 
 let loaded: Promise<WorldMap> | null = null;
+
+type Ring = number[][];
+
+/** Rings that cross ±180° (Russia, Fiji) would be drawn across the whole plane map: move their
+ * western points east and clamp at 180°, so the piece beyond the line lies on the map's edge. */
+function fixRing(ring: Ring): void {
+  let crosses = false;
+  for (let i = 1; i < ring.length; i++) if (Math.abs(ring[i]![0]! - ring[i - 1]![0]!) > 180) crosses = true;
+  if (!crosses) return;
+  for (const pt of ring) {
+    if (pt[0]! < 0) pt[0] = pt[0]! + 360;
+    if (pt[0]! > 180) pt[0] = 180;
+  }
+}
+
+function fixAntimeridian(g: Geometry | null): void {
+  if (!g) return;
+  if (g.type === 'Polygon') g.coordinates.forEach(fixRing);
+  else if (g.type === 'MultiPolygon') g.coordinates.forEach((poly) => poly.forEach(fixRing));
+}
 
 export function pad3(numeric: string | number): string {
   return String(numeric).padStart(3, '0');
@@ -23,6 +44,9 @@ export function loadWorldMap(): Promise<WorldMap> {
       const topo = (mod.default ?? mod) as unknown as Topology<{ countries: GeometryCollection<{ name: string }> }>;
       const fc = feature(topo, topo.objects.countries) as FeatureCollection<Geometry, { name: string }>;
       const names = new Map<string, string>();
+      // Antarctica takes a fifth of a plane map and holds no data.
+      fc.features = fc.features.filter((f) => f.id !== '010');
+      for (const f of fc.features) fixAntimeridian(f.geometry);
       fc.features.forEach((f, i) => {
         const id = f.id === undefined ? `x${i}` : pad3(f.id);
         names.set(id, f.properties.name);

@@ -48,6 +48,7 @@ export class FlowsPage extends IndicatorPage {
         id: 'flows',
         title: 'Flows: citizenship → country of exploitation',
         build: (ind) => flowsOption(ind),
+        prepare: () => import('../flowcharts'),
         labels: { key: 'Citizenship', key2: 'Country of exploitation' },
         height: 520,
         wide: true,

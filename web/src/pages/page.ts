@@ -29,6 +29,8 @@ export interface IndicatorCardSpec {
   wide?: boolean;
   overrides?: () => Partial<Record<FilterKey, string>>;
   onData?: (ind: Indicator) => void;
+  /** Loads what the chart needs besides the data (e.g. a lazily imported chart type). */
+  prepare?: () => Promise<unknown>;
 }
 
 /** A chart card fed by one indicator request with the route's source and filters. */
@@ -42,7 +44,7 @@ export function indicatorCard(spec: IndicatorCardSpec, route: () => Route): Char
     csvName: () => `${indicatorId}-${route().params.get('source') ?? 'source'}.csv`,
     load: async (signal): Promise<Loaded> => {
       const q = indicatorQuery(route().params, spec.overrides?.() ?? {});
-      const { ind, url } = await fetchIndicator(indicatorId, q, signal);
+      const [{ ind, url }] = await Promise.all([fetchIndicator(indicatorId, q, signal), spec.prepare?.()]);
       spec.onData?.(ind);
       return { option: spec.build(ind), table: indicatorTable(ind, spec.labels), summary: summarize(ind), apiUrl: url };
     },
