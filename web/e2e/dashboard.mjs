@@ -276,9 +276,28 @@ async function run(browser) {
     const sizes = await waitForCharts(page, id);
     const table = await checkTable(page, tableFor[id]);
     if (id === 'flows') {
-      const map = await checkTable(page, 'map');
-      summary.pages.flows_map = map;
+      summary.pages.flows_map = await checkTable(page, 'map');
+      // The country profile, opened with the keyboard-accessible picker (the map click sets the same URL).
+      step = 'country profile';
+      const first = await page.locator('[data-testid="table-map"] tbody tr[data-key]').first().getAttribute('data-key');
+      check(first, 'the map table has no country row');
+      const pick = page.locator('[data-testid="profile-pick"]');
+      const hasOption = await pick.locator(`option[value="${first}"]`).count();
+      if (hasOption) {
+        await pick.selectOption(first);
+        await page.waitForFunction((c) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('profile') === c, first, { timeout: TIMEOUT });
+        await page.locator('[data-testid="country-profile"] [data-testid="chart-profile-country-by_year"]').waitFor({ timeout: TIMEOUT });
+        await waitForCharts(page, 'flows');
+        const prof = await checkTable(page, 'profile-country-by_year');
+        const profOut = await checkTable(page, 'profile-citizenship-flows');
+        check(new URL(prof.api, BASE).searchParams.get('country') === first, `the profile's by_year request is ${prof.api}`);
+        check(new URL(profOut.api, BASE).searchParams.get('citizenship') === first, `the profile's outward flows request is ${profOut.api}`);
+        summary.pages.flows_profile = { country: first, by_year: prof, flows_out: profOut };
+        await page.locator('[data-testid="country-profile"]').scrollIntoViewIfNeeded();
+        await shot(page, 'flows-profile-public.png');
+      }
     }
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, `${id}-public.png`);
     summary.pages[id] = { charts: sizes.length, table };
   }
@@ -360,6 +379,7 @@ async function run(browser) {
   await waitText(page.locator('[data-testid="tokens-table"]'), new RegExp(tname), `token ${tname} in the list`);
   const tokensTable = (await page.locator('[data-testid="tokens-table"]').textContent()) ?? '';
   check(!tokensTable.includes(token), 'the token list shows the secret token');
+  await page.locator('[data-testid="admin-tokens"]').scrollIntoViewIfNeeded();
   await shot(page, 'admin.png');
   // Shown once: after a reload of the page the secret is gone.
   await page.reload({ waitUntil: 'domcontentloaded' });

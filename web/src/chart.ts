@@ -490,7 +490,7 @@ export function flowsOption(ind: Indicator, maxLinks = 40): ChartOption {
       {
         type: 'sankey',
         left: 8,
-        right: 110,
+        right: 170,
         top: 8,
         bottom: 8,
         nodeGap: 6,

@@ -107,12 +107,12 @@ export class AdminPage implements Page {
       !loggedIn ? notice('error', 'Please log in.', 'admin-denied') : null,
       loggedIn && !admin ? h('p', { class: 'intro' }, 'Only administrators manage organisations and users; you can manage your own API tokens here.') : null,
       this.status,
-      admin ? h('section', { 'aria-labelledby': 'adm-orgs', 'data-testid': 'admin-orgs' }, h('h3', { id: 'adm-orgs' }, 'Organisations'), orgForm, this.orgsEl) : null,
-      admin ? h('section', { 'aria-labelledby': 'adm-users', 'data-testid': 'admin-users' }, h('h3', { id: 'adm-users' }, 'Users'), userForm, this.usersEl) : null,
+      admin ? h('section', { 'aria-labelledby': 'adm-orgs', 'data-testid': 'admin-orgs', class: 'admin-section' }, h('h3', { id: 'adm-orgs' }, 'Organisations'), orgForm, this.orgsEl) : null,
+      admin ? h('section', { 'aria-labelledby': 'adm-users', 'data-testid': 'admin-users', class: 'admin-section' }, h('h3', { id: 'adm-users' }, 'Users'), userForm, this.usersEl) : null,
       loggedIn
         ? h(
             'section',
-            { 'aria-labelledby': 'adm-tokens', 'data-testid': 'admin-tokens' },
+            { 'aria-labelledby': 'adm-tokens', 'data-testid': 'admin-tokens', class: 'admin-section' },
             h('h3', { id: 'adm-tokens' }, 'API tokens'),
             h('p', { class: 'intro' }, 'Scripts authenticate with “Authorization: Bearer <token>”. A token is shown once, when it is created.'),
             tokenForm,
@@ -120,7 +120,7 @@ export class AdminPage implements Page {
             this.tokensEl,
           )
         : null,
-      admin ? h('section', { 'aria-labelledby': 'adm-audit', 'data-testid': 'admin-audit' }, h('h3', { id: 'adm-audit' }, 'Audit log (newest first)'), this.auditEl) : null,
+      admin ? h('section', { 'aria-labelledby': 'adm-audit', 'data-testid': 'admin-audit', class: 'admin-section' }, h('h3', { id: 'adm-audit' }, 'Audit log (newest first)'), this.auditEl) : null,
     );
     if (admin) {
       void this.loadOrgs();
