@@ -35,9 +35,9 @@ function select(id: string, label: string, key: string, testid: string): { wrap:
   return { wrap: h('div', { class: 'field' }, h('label', { for: id }, label), sel), sel };
 }
 
-function fill(sel: HTMLSelectElement, options: FilterOption[], value: string | null, allLabel: string): void {
+function fill(sel: HTMLSelectElement, options: FilterOption[], value: string | null, allLabel: string | null): void {
   clear(sel);
-  sel.append(h('option', { value: '' }, allLabel));
+  if (allLabel !== null) sel.append(h('option', { value: '' }, allLabel));
   for (const o of options) sel.append(h('option', { value: o.key }, o.label));
   if (value && !options.some((o) => o.key === value)) sel.append(h('option', { value }, `${value} (not in this source)`));
   sel.value = value ?? '';
@@ -102,7 +102,7 @@ export class FilterBar {
       this.sourceSel,
       state.sources.map((s) => ({ key: s.id, label: `${s.label}${s.dp ? ' (DP)' : ''}${s.published ? '' : ' — unpublished'}` })),
       source,
-      '—',
+      null,
     );
     if (!source) return;
     if (this.loadedFor !== source) {

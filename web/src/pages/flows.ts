@@ -64,8 +64,10 @@ export class FlowsPage extends IndicatorPage {
       load: (signal) => this.loadMap(signal),
       onChart: (chart) =>
         chart.on('click', (p: unknown) => {
-          const d = (p as { data?: { alpha2?: string } }).data;
-          if (d?.alpha2) updateParams({ profile: d.alpha2 });
+          // Features are named by their numeric ISO id; countries without data open a profile too.
+          const ev = p as { name?: string; data?: { alpha2?: string } };
+          const alpha2 = ev.data?.alpha2 ?? this.countries.find((c) => c.numeric.padStart(3, '0') === ev.name)?.alpha2;
+          if (alpha2) updateParams({ profile: alpha2 });
         }),
     });
     const group = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Map shows' });
