@@ -119,6 +119,8 @@ async function waitForCharts(page, pageId, { matchHash = true } = {}) {
               }
             }
           }
+          const label = c.querySelector('[role="img"]')?.getAttribute('aria-label') ?? '';
+          if (!label.trim()) out.errors.push(`${id}: the chart has no aria-label`);
           const canvas = c.querySelector('canvas');
           const r = canvas?.getBoundingClientRect();
           out.sizes.push({ id, w: r ? Math.round(r.width) : 0, h: r ? Math.round(r.height) : 0 });
@@ -279,11 +281,13 @@ async function run(browser) {
       summary.pages.flows_map = await checkTable(page, 'map');
       // The country profile, opened with the keyboard-accessible picker (the map click sets the same URL).
       step = 'country profile';
-      const first = await page.locator('[data-testid="table-map"] tbody tr[data-key]').first().getAttribute('data-key');
-      check(first, 'the map table has no country row');
+      const keys = await page.locator('[data-testid="table-map"] tbody tr[data-key]').evaluateAll((trs) => trs.map((t) => t.getAttribute('data-key')));
+      check(keys.length > 0, 'the map table has no country row');
       const pick = page.locator('[data-testid="profile-pick"]');
-      const hasOption = await pick.locator(`option[value="${first}"]`).count();
-      if (hasOption) {
+      const offered = await pick.locator('option').evaluateAll((os) => os.map((o) => o.value));
+      const first = keys.find((k) => offered.includes(k));
+      check(first, `none of the map's countries (${keys.slice(0, 5).join(', ')}…) is offered by the profile picker`);
+      {
         await pick.selectOption(first);
         await page.waitForFunction((c) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('profile') === c, first, { timeout: TIMEOUT });
         await page.locator('[data-testid="country-profile"] [data-testid="chart-profile-country-by_year"]').waitFor({ timeout: TIMEOUT });
