@@ -48,6 +48,12 @@ pub struct DemoArgs {
 pub struct UpArgs {
     #[arg(long, default_value_t = 200_000)]
     pub victims: usize,
+    /// Address the dashboard listens on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Prepare everything (data, releases, admin account) but do not start the server.
+    #[arg(long)]
+    pub no_serve: bool,
     #[arg(long, default_value_t = 2002)]
     pub seed: u64,
     #[arg(long, default_value = "demo-data")]
@@ -233,16 +239,112 @@ pub fn run_up(a: UpArgs) -> anyhow::Result<u8> {
             "cthub up",
         )?,
     };
+    drop(store);
+    let releases = demo_releases(&a)?;
+    let mut store = cthub_store::open(&a.store.database)?;
+    let admin = demo_admin(store.as_mut())?;
+    drop(store);
     if a.json {
-        out::json(&serde_json::json!({"files": files, "imported": v, "privacy_budget": budget}));
+        out::json(
+            &serde_json::json!({"files": files, "imported": v, "privacy_budget": budget,
+            "releases": releases, "admin": admin}),
+        );
     } else {
         println!(
-            "privacy ledger: dataset `store` has budget rho {:.4} (epsilon 10 at delta 1e-6), {:.4} spent; try `cthub release aggregates --epsilon 1 --out release-1`",
-            budget.budget_rho, budget.spent_rho.max(0.0)
-        );
-        println!(
-            "(the dashboard is not built yet; these are the headline indicators it will show)"
+            "privacy ledger: dataset `store` has budget rho {:.4} (epsilon 10 at delta 1e-6); the demo's published releases spent epsilon 1 each",
+            budget.budget_rho
         );
     }
+    if a.no_serve {
+        if !a.json {
+            println!("{}", admin["message"].as_str().unwrap_or(""));
+        }
+        return Ok(code);
+    }
+    let mut cfg = cthub_server::ServerConfig::load(None)?;
+    cfg.listen = a.listen;
+    cfg.database = a.store.database.clone();
+    let banner = vec![admin["message"].as_str().unwrap_or("").to_string()];
+    crate::serve::serve(cfg, a.json, Some(banner))?;
     Ok(code)
+}
+
+/// The demo's published releases (made once per store): DP aggregates and DP synthetic data
+/// of the store, epsilon 1 each, so the public dashboard has data with error bars and a
+/// record-level release to filter.
+fn demo_releases(a: &UpArgs) -> anyhow::Result<serde_json::Value> {
+    use crate::release::{
+        AggregateArgs, DpArgs, InputArgs, ReleaseCommand, ReleaseLayout, SyntheticArgs,
+    };
+    let mut store = cthub_store::open(&a.store.database)?;
+    let existing = cthub_store::hub::releases(store.as_mut())?;
+    drop(store);
+    if !existing.is_empty() {
+        return Ok(serde_json::json!({"existing": existing.len()}));
+    }
+    let input = InputArgs {
+        store: a.store.clone(),
+        input: None,
+        delimiter: ",".into(),
+        contribution: None,
+        layout: ReleaseLayout::CtdcSynthetic2024,
+    };
+    let dp = |out: &str| DpArgs {
+        epsilon: 1.0,
+        delta: 1e-6,
+        columns: Vec::new(),
+        config: None,
+        person_id: None,
+        max_records_per_person: 1,
+        out: a.out.join(out),
+        publish: true,
+        json: a.json,
+    };
+    for dir in ["release-aggregates", "release-synthetic"] {
+        let p = a.out.join(dir);
+        if p.exists() {
+            std::fs::remove_dir_all(&p)?;
+        }
+    }
+    if !a.json {
+        println!("cthub up: releasing DP aggregates and DP synthetic data of the demo store (epsilon 1 each)");
+    }
+    crate::release::run_release(ReleaseCommand::Aggregates(AggregateArgs {
+        input: input.clone(),
+        dp: dp("release-aggregates"),
+        length: 3,
+        hierarchy: Vec::new(),
+    }))?;
+    crate::release::run_release(ReleaseCommand::Synthetic(SyntheticArgs {
+        input,
+        dp: dp("release-synthetic"),
+        seed: a.seed,
+    }))?;
+    Ok(serde_json::json!({"created": 2}))
+}
+
+/// An admin account for the demo: created with a random password (printed once) when the
+/// store has no accounts.
+fn demo_admin(store: &mut dyn cthub_store::Store) -> anyhow::Result<serde_json::Value> {
+    let users = cthub_store::hub::users(store)?;
+    if !users.is_empty() {
+        return Ok(serde_json::json!({
+            "created": false,
+            "message": "log in with an existing account (reset a password with `cthub user password <name>`)",
+        }));
+    }
+    let password = cthub_server::auth::random_token()[..20].to_string();
+    let h = cthub_server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!(e.message))?;
+    cthub_store::hub::create_user(
+        store,
+        "admin",
+        &h,
+        cthub_store::hub::Role::Admin,
+        None,
+        "cthub up",
+    )?;
+    Ok(serde_json::json!({
+        "created": true, "username": "admin", "password": password,
+        "message": format!("admin login: user `admin`, password `{password}` (shown once; change it with `cthub user password admin`)"),
+    }))
 }

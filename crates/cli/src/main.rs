@@ -7,6 +7,7 @@ mod import;
 mod link;
 mod out;
 mod release;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -121,6 +122,11 @@ enum Command {
     /// UNODC GLOTIP country statistics: import the published table, query it.
     #[command(subcommand)]
     Glotip(glotip::GlotipCommand),
+    /// Serve the hub: the HTTP API (OpenAPI at /api/openapi.json) and the web dashboard.
+    Serve(serve::ServeArgs),
+    /// Accounts of the hub server (admins, contributors, analysts, investigators).
+    #[command(subcommand)]
+    User(serve::UserCommand),
     /// The privacy ledger: budgets per dataset and every release charged to them.
     Ledger {
         #[command(subcommand)]
@@ -154,6 +160,8 @@ fn main() -> ExitCode {
         Command::Link(a) => link::run_link(a),
         Command::Encode(a) => link::run_encode(a),
         Command::LinkEncoded(a) => link::run_link_encoded(a),
+        Command::Serve(a) => serve::run_serve(a),
+        Command::User(c) => serve::run_user(c),
         Command::Ledger {
             command,
             store,

@@ -52,6 +52,9 @@ pub struct KanonArgs {
     /// Output directory (must not exist).
     #[arg(long, short)]
     pub out: PathBuf,
+    /// Publish the release in the hub at once (visible without login on `cthub serve`).
+    #[arg(long)]
+    pub publish: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -138,6 +141,9 @@ pub struct DpArgs {
     /// Output directory (must not exist).
     #[arg(long, short)]
     pub out: PathBuf,
+    /// Publish the release in the hub at once (visible without login on `cthub serve`).
+    #[arg(long)]
+    pub publish: bool,
     /// Machine-readable summary on stdout.
     #[arg(long)]
     pub json: bool,
@@ -333,6 +339,43 @@ pub(crate) fn write_release(out: &Path, files: &[(&str, Vec<u8>)]) -> anyhow::Re
         let _ = std::fs::remove_dir_all(&tmp);
     }
     result
+}
+
+/// Registers a written release in the store's release registry (served by `cthub serve`),
+/// with its public files: files named `*.internal.*` stay on disk only.
+pub(crate) fn register_release(
+    store: &mut dyn Store,
+    kind: &str,
+    title: &str,
+    dataset: &str,
+    manifest: serde_json::Value,
+    files: &[(&str, Vec<u8>)],
+    publish: bool,
+) -> anyhow::Result<cthub_store::hub::Release> {
+    let media = |n: &str| match n.rsplit('.').next().unwrap_or("") {
+        "csv" => "text/csv; charset=utf-8",
+        "json" => "application/json",
+        "html" => "text/html; charset=utf-8",
+        "parquet" => "application/vnd.apache.parquet",
+        _ => "application/octet-stream",
+    };
+    let files = files
+        .iter()
+        .filter(|(n, _)| !n.contains(".internal."))
+        .map(|(n, b)| (n.to_string(), media(n).to_string(), b.clone()))
+        .collect();
+    Ok(cthub_store::hub::save_release(
+        store,
+        cthub_store::hub::NewRelease {
+            kind,
+            title,
+            dataset,
+            created_by: &actor(),
+            published: publish,
+            manifest,
+            files,
+        },
+    )?)
 }
 
 fn table_csv(t: &Table) -> anyhow::Result<Vec<u8>> {
@@ -558,20 +601,28 @@ fn aggregates(a: AggregateArgs) -> anyhow::Result<u8> {
     let report = aggregate_report(&release, &a, &acc, &job.sensitive.description);
     let mut csv = Vec::new();
     release.write_csv(&mut csv)?;
-    write_release(
-        &a.dp.out,
-        &[
-            ("aggregates.csv", csv),
-            ("aggregates.json", serde_json::to_vec_pretty(&release)?),
-            ("report.json", report.to_json()?.into_bytes()),
-            ("report.html", report.to_html().into_bytes()),
-        ],
+    let files = [
+        ("aggregates.csv", csv),
+        ("aggregates.json", serde_json::to_vec_pretty(&release)?),
+        ("report.json", report.to_json()?.into_bytes()),
+        ("report.html", report.to_html().into_bytes()),
+    ];
+    write_release(&a.dp.out, &files)?;
+    let registered = register_release(
+        job.store.as_mut(),
+        "aggregates",
+        &format!("DP aggregates of {dataset}"),
+        &dataset,
+        serde_json::json!({"epsilon": a.dp.epsilon, "delta": a.dp.delta, "rho": rho, "columns": columns,
+            "length": a.length, "records": release.total.count, "counts": release.counts.len()}),
+        &files,
+        a.dp.publish,
     )?;
     if a.dp.json {
         out::json(&serde_json::json!({
             "out": a.dp.out, "dataset": dataset, "rho": rho, "epsilon": a.dp.epsilon,
             "delta": a.dp.delta, "counts": release.counts.len(), "noisy_total": release.total,
-            "ledger": acc,
+            "ledger": acc, "release_id": registered.id, "published": registered.published,
         }));
     } else {
         println!(
@@ -855,22 +906,30 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
         ..Section::default()
     });
     internal.details = serde_json::to_value(&quality)?;
-    write_release(
-        &a.dp.out,
-        &[
-            ("synthetic.csv", table_csv(&synth.table)?),
-            ("report.json", public.to_json()?.into_bytes()),
-            ("report.html", public.to_html().into_bytes()),
-            ("quality.internal.json", internal.to_json()?.into_bytes()),
-            ("quality.internal.html", internal.to_html().into_bytes()),
-        ],
+    let files = [
+        ("synthetic.csv", table_csv(&synth.table)?),
+        ("report.json", public.to_json()?.into_bytes()),
+        ("report.html", public.to_html().into_bytes()),
+        ("quality.internal.json", internal.to_json()?.into_bytes()),
+        ("quality.internal.html", internal.to_html().into_bytes()),
+    ];
+    write_release(&a.dp.out, &files)?;
+    let registered = register_release(
+        job.store.as_mut(),
+        "synthetic",
+        &format!("DP synthetic data of {dataset}"),
+        &dataset,
+        serde_json::json!({"epsilon": a.dp.epsilon, "delta": a.dp.delta, "rho": rho, "columns": columns,
+            "records": synth.table.n_rows()}),
+        &files,
+        a.dp.publish,
     )?;
     if a.dp.json {
         out::json(&serde_json::json!({
             "out": a.dp.out, "dataset": dataset, "rho": rho, "epsilon": a.dp.epsilon,
             "delta": a.dp.delta, "synthetic_records": synth.table.n_rows(),
             "tvd": { "1": quality.tvd(1), "2": quality.tvd(2), "3": quality.tvd(3) },
-            "seconds": seconds, "ledger": acc,
+            "seconds": seconds, "ledger": acc, "release_id": registered.id,
         }));
     } else {
         println!(
@@ -964,15 +1023,23 @@ fn kanon(a: KanonArgs) -> anyhow::Result<u8> {
     public.details = serde_json::json!({ "summary": sum, "risk_output": after });
     let mut csv = Vec::new();
     release.table.write_csv(&mut csv, b',')?;
-    write_release(
-        &a.out,
-        &[
-            ("kanon.csv", csv),
-            ("report.json", public.to_json()?.into_bytes()),
-            ("report.html", public.to_html().into_bytes()),
-            ("risk.internal.json", internal.to_json()?.into_bytes()),
-            ("risk.internal.html", internal.to_html().into_bytes()),
-        ],
+    let files = [
+        ("kanon.csv", csv),
+        ("report.json", public.to_json()?.into_bytes()),
+        ("report.html", public.to_html().into_bytes()),
+        ("risk.internal.json", internal.to_json()?.into_bytes()),
+        ("risk.internal.html", internal.to_html().into_bytes()),
+    ];
+    write_release(&a.out, &files)?;
+    register_release(
+        store.as_mut(),
+        "kanon",
+        &format!("k-anonymous table of {}", s.dataset),
+        &s.dataset,
+        serde_json::json!({"records": sum.records, "suppressed": sum.suppressed, "classes": sum.classes,
+            "transformation": sum.transformation}),
+        &files,
+        a.publish,
     )?;
     store.record_audit(
         &actor(),

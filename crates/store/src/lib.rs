@@ -48,14 +48,17 @@ use serde::Serialize;
 
 mod batch;
 mod facts;
+pub mod hub;
 mod migrations;
 mod pg;
 mod piped;
 mod segment;
+mod sql;
 mod sqlite;
 
 pub use migrations::{Migration, LATEST_VERSION, MIGRATIONS};
 pub use pg::{open_postgres, open_postgres_with_schema, redact_url, PgStore};
+pub use sql::{Sql, Val};
 pub use sqlite::{open_sqlite, SqliteStore};
 
 /// Everything that can go wrong in a store. Messages are meant for end users; they never contain
@@ -110,6 +113,12 @@ pub enum StoreError {
     ConnectionLost,
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("dataset {0:?} has no privacy budget; set one first (cthub ledger set-budget)")]
     NoBudget(String),
     #[error(
@@ -400,6 +409,10 @@ pub trait Store: Send {
     fn glotip_imports(&mut self) -> Result<Vec<GlotipImport>>;
     /// The observations and accounting of one import (the newest when `None`).
     fn load_glotip(&mut self, import: Option<i64>) -> Result<Option<cthub_glotip::Glotip>>;
+
+    /// Runs `f` in one transaction (committed when `f` returns `Ok`, rolled back otherwise)
+    /// through the backend-neutral [`Sql`] interface. The hub's own tables ([`hub`]) use it.
+    fn with_sql(&mut self, f: &mut dyn FnMut(&mut dyn Sql) -> Result<()>) -> Result<()>;
 }
 
 /// One import in progress (one database transaction).

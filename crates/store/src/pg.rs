@@ -785,6 +785,13 @@ impl Store for PgStore {
             .collect()
     }
 
+    fn with_sql(&mut self, f: &mut dyn FnMut(&mut dyn crate::Sql) -> Result<()>) -> Result<()> {
+        let mut tx = self.client()?.transaction()?;
+        f(&mut crate::sql::PgSql(&mut tx))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn load_glotip(&mut self, import: Option<i64>) -> Result<Option<cthub_glotip::Glotip>> {
         let imports = self.glotip_imports()?;
         let chosen = match import {

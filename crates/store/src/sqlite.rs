@@ -668,6 +668,15 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    fn with_sql(&mut self, f: &mut dyn FnMut(&mut dyn crate::Sql) -> Result<()>) -> Result<()> {
+        let tx = self
+            .conn_mut()?
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        f(&mut crate::sql::SqliteSql(&tx))?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn load_glotip(&mut self, import: Option<i64>) -> Result<Option<cthub_glotip::Glotip>> {
         let imports = self.glotip_imports()?;
         let chosen = match import {

@@ -1,0 +1,114 @@
+//! Analytics tables, built once and shared: the store's (rebuilt after every write; readers
+//! never see a table older than the last write they could know of) and each release's
+//! (releases never change).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::analytics::{self, DpSource, Frame};
+use crate::error::{ApiError, ApiResult};
+use crate::pool::Pool;
+
+/// A release's analytics form.
+pub enum ReleaseData {
+    Records(Frame),
+    Dp(DpSource),
+}
+
+#[derive(Default)]
+pub struct Cache {
+    generation: AtomicU64,
+    store: tokio::sync::RwLock<Option<(u64, Arc<Frame>)>>,
+    build: tokio::sync::Mutex<()>,
+    releases: Mutex<HashMap<i64, Arc<ReleaseData>>>,
+}
+
+impl Cache {
+    /// Call after a write to the store's records.
+    pub fn invalidate_store(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The store's table, rebuilt if a write happened since it was built.
+    pub async fn store_frame(&self, pool: &Pool) -> ApiResult<Arc<Frame>> {
+        let want = self.generation.load(Ordering::SeqCst);
+        if let Some((g, f)) = self.store.read().await.as_ref() {
+            if *g == want {
+                return Ok(f.clone());
+            }
+        }
+        let _building = self.build.lock().await;
+        let want = self.generation.load(Ordering::SeqCst);
+        if let Some((g, f)) = self.store.read().await.as_ref() {
+            if *g == want {
+                return Ok(f.clone());
+            }
+        }
+        let frame = pool
+            .run(|s| {
+                let orgs: HashMap<i64, String> = s
+                    .contributions()?
+                    .into_iter()
+                    .map(|c| (c.id, c.organisation))
+                    .collect();
+                let mut b = analytics::FrameBuilder::new(&analytics::store_header());
+                s.for_each_record(None, &mut |r| {
+                    let row = analytics::store_row(&r.record);
+                    b.push(&row, orgs.get(&r.contribution_id).map(String::as_str));
+                    Ok(())
+                })?;
+                b.finish()
+            })
+            .await?;
+        let frame = Arc::new(frame);
+        tracing::info!(
+            rows = frame.rows,
+            generation = want,
+            "analytics table of the store built"
+        );
+        *self.store.write().await = Some((want, frame.clone()));
+        Ok(frame)
+    }
+
+    /// A release's table or marginals, loaded from its files once.
+    pub async fn release(&self, pool: &Pool, id: i64, kind: &str) -> ApiResult<Arc<ReleaseData>> {
+        if let Some(d) = self.releases.lock().ok().and_then(|m| m.get(&id).cloned()) {
+            return Ok(d);
+        }
+        let kind = kind.to_string();
+        let data = pool
+            .run(move |s| -> anyhow::Result<ReleaseData> {
+                if kind == "aggregates" {
+                    let (_, bytes) = cthub_store::hub::release_file(s, id, "aggregates.json")?
+                        .ok_or_else(|| anyhow::anyhow!("release {id} has no aggregates.json"))?;
+                    Ok(ReleaseData::Dp(DpSource::new(serde_json::from_slice(
+                        &bytes,
+                    )?)))
+                } else {
+                    let rel = cthub_store::hub::release(s, id)?
+                        .ok_or_else(|| anyhow::anyhow!("release {id} vanished"))?;
+                    let file = rel
+                        .files
+                        .iter()
+                        .find(|f| f.name.ends_with(".csv"))
+                        .ok_or_else(|| anyhow::anyhow!("release {id} has no CSV table"))?;
+                    let (_, bytes) = cthub_store::hub::release_file(s, id, &file.name)?
+                        .ok_or_else(|| anyhow::anyhow!("release file vanished"))?;
+                    Ok(ReleaseData::Records(analytics::frame_from_csv(&bytes)?))
+                }
+            })
+            .await?;
+        let data = Arc::new(data);
+        if let Ok(mut m) = self.releases.lock() {
+            m.insert(id, data.clone());
+        }
+        Ok(data)
+    }
+}
+
+impl From<analytics::FilterError> for ApiError {
+    fn from(e: analytics::FilterError) -> Self {
+        ApiError::bad_request(e.0)
+    }
+}

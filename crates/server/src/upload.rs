@@ -1,0 +1,150 @@
+//! The contribution flow: an uploaded file goes through the same reader and validation as
+//! `cthub import` (`cthub_ingest::prepare`), the contributor reads the report, then commits
+//! (the file is imported into the store in one transaction) or discards it.
+
+use std::io::Write;
+
+use cthub_ingest::{ImportIssue, ImportOptions};
+use cthub_store::{ContributionMeta, Store};
+
+/// Issues kept in the stored report (the CSV download has all of them up to this bound).
+pub const MAX_STORED_ISSUES: usize = 100_000;
+/// Issues shown in the JSON answer.
+pub const ISSUES_SHOWN: usize = 500;
+
+fn safe_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("upload");
+    let s: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.trim_matches('.').is_empty() {
+        "upload.csv".into()
+    } else {
+        s
+    }
+}
+
+/// Writes the content to a private temporary file that keeps the original extension (the
+/// reader picks the format by it).
+fn temp_file(
+    name: &str,
+    content: &[u8],
+) -> anyhow::Result<(tempfile::TempDir, std::path::PathBuf)> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join(safe_name(name));
+    let mut f = std::fs::File::create(&path)?;
+    f.write_all(content)?;
+    f.sync_all()?;
+    Ok((dir, path))
+}
+
+/// Validates a file as `cthub validate` does: the report holds the summary and the issues.
+pub fn validate(name: &str, content: &[u8]) -> anyhow::Result<(String, serde_json::Value)> {
+    let (_dir, path) = temp_file(name, content)?;
+    let mut p = cthub_ingest::prepare(&path, &ImportOptions::default())
+        .map_err(|e| anyhow::anyhow!(crate::upload::Rejected(e.to_string())))?;
+    let sha = p.info.sha256.clone();
+    let format = p.info.format.clone();
+    let mut issues: Vec<ImportIssue> = Vec::new();
+    let mut total = 0u64;
+    while let Some(row) = p
+        .next_row()
+        .map_err(|e| anyhow::anyhow!(Rejected(e.to_string())))?
+    {
+        for i in row.issues {
+            total += 1;
+            if issues.len() < MAX_STORED_ISSUES {
+                issues.push(i);
+            }
+        }
+    }
+    let s = p.into_summary();
+    let report = serde_json::json!({
+        "format": format,
+        "summary": {
+            "rows": s.rows_read, "accepted": s.rows_accepted, "quarantined": s.rows_quarantined,
+            "errors": s.issues, "warnings": s.warnings,
+            "by_rule": s.by_rule, "by_column": s.by_column,
+            "unmapped_columns": s.unmapped_columns, "withheld_columns": s.withheld_columns,
+        },
+        "issues_total": total,
+        "issues": issues.iter().map(issue_json).collect::<Vec<_>>(),
+    });
+    Ok((sha, report))
+}
+
+fn issue_json(i: &ImportIssue) -> serde_json::Value {
+    serde_json::json!({
+        "row": i.row, "column": i.column, "value": i.value, "rule": i.rule,
+        "severity": i.severity, "message": i.hint,
+    })
+}
+
+/// A file the reader cannot read at all (wrong format, broken encoding): a 400, not a 500.
+#[derive(Debug)]
+pub struct Rejected(pub String);
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the file cannot be read: {}", self.0)
+    }
+}
+impl std::error::Error for Rejected {}
+
+/// Imports a validated upload into the store (one transaction); returns the contribution id.
+pub fn commit(
+    store: &mut dyn Store,
+    name: &str,
+    content: &[u8],
+    organisation: &str,
+    by: &str,
+) -> anyhow::Result<i64> {
+    let (_dir, path) = temp_file(name, content)?;
+    let mut p = cthub_ingest::prepare(&path, &ImportOptions::default())?;
+    if let Some(c) = store.contribution_by_hash(&p.info.sha256)? {
+        anyhow::bail!(cthub_store::StoreError::AlreadyImported {
+            contribution_id: c.id,
+            file: c.file_name,
+        });
+    }
+    let meta = ContributionMeta {
+        organisation: organisation.to_string(),
+        imported_by: by.to_string(),
+        source: p.info.clone(),
+        synthetic: false,
+    };
+    let mut tx = store.begin_import(&meta)?;
+    while let Some(row) = p.next_row()? {
+        tx.add(&row)?;
+    }
+    let summary = p.into_summary();
+    Ok(tx.commit(&summary)?.id)
+}
+
+/// The report's issues as CSV.
+pub fn report_csv(report: &serde_json::Value) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["row", "column", "value", "rule", "severity", "message"])?;
+    for i in report["issues"].as_array().into_iter().flatten() {
+        let s = |k: &str| match &i[k] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            v => v.to_string(),
+        };
+        w.write_record([
+            s("row"),
+            s("column"),
+            s("value"),
+            s("rule"),
+            s("severity"),
+            s("message"),
+        ])?;
+    }
+    Ok(w.into_inner()?)
+}

@@ -1,0 +1,171 @@
+//! The dashboard end to end in Debian's headless Chromium: `web/e2e/dashboard.mjs`
+//! (playwright-core, system browser) against a real server over a real SQLite store seeded
+//! with demo records and two published releases made by the real DP mechanisms. Screenshots
+//! of every page go to `target/e2e-screenshots/`.
+//!
+//! Skipped with a visible line when Node.js, Chromium or `web/node_modules` is missing, unless
+//! `CTHUB_REQUIRE_E2E=1` (set by `.ci/run`).
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+use cthub_store::hub::{self, Role};
+use serde_json::json;
+
+fn skip(why: &str) -> bool {
+    let line = format!("SKIPPED (dashboard end-to-end test): {why}");
+    if std::env::var("CTHUB_REQUIRE_E2E").as_deref() == Ok("1") {
+        panic!("{line} and CTHUB_REQUIRE_E2E=1");
+    }
+    let _ = writeln!(std::io::stderr(), "{line}");
+    true
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Demo records, imported through the upload path, and DP releases of them.
+fn seed_demo(st: &mut dyn cthub_store::Store, admin_password: &str) {
+    let h = cthub_server::auth::hash_password(admin_password).unwrap();
+    hub::create_user(st, "admin", &h, Role::Admin, None, "e2e").unwrap();
+    hub::create_organisation(st, "Demo NGO", "e2e").unwrap();
+    let cfg = cthub_demo::DemoConfig {
+        seed: 7,
+        victims: 3000,
+        ..cthub_demo::DemoConfig::default()
+    };
+    let mut csv = Vec::new();
+    cthub_demo::write_kanon_csv(&cfg, &mut csv).unwrap();
+    cthub_server::upload::commit(st, "demo.csv", &csv, "Demo NGO", "e2e").unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.csv");
+    std::fs::write(&path, &csv).unwrap();
+    let table = cthub_privacy::Table::from_csv(&path, b',').unwrap();
+    let columns: Vec<String> = [
+        "yearOfRegistration",
+        "gender",
+        "ageBroad",
+        "citizenship",
+        "CountryOfExploitation",
+        "isForcedLabour",
+        "isSexualExploit",
+        "isOtherExploit",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let agg = cthub_privacy::dp::aggregates::dp_aggregates(
+        &table,
+        &cthub_privacy::dp::aggregates::AggregateConfig::new(columns.clone(), 0.5),
+        &Default::default(),
+    )
+    .unwrap();
+    let mut agg_csv = Vec::new();
+    agg.write_csv(&mut agg_csv).unwrap();
+    let report = (
+        "report.html".to_string(),
+        "text/html; charset=utf-8".to_string(),
+        b"<!doctype html><title>report</title><p>release report".to_vec(),
+    );
+    hub::save_release(
+        st,
+        hub::NewRelease {
+            kind: "aggregates",
+            title: "DP aggregates of the demo",
+            dataset: "store",
+            created_by: "e2e",
+            published: true,
+            manifest: json!({"epsilon": 1.0, "delta": 1e-6, "records": agg.total.count}),
+            files: vec![
+                ("aggregates.csv".into(), "text/csv".into(), agg_csv),
+                (
+                    "aggregates.json".into(),
+                    "application/json".into(),
+                    serde_json::to_vec(&agg).unwrap(),
+                ),
+                report.clone(),
+            ],
+        },
+    )
+    .unwrap();
+    let mut sc = cthub_privacy::dp::synth::SynthConfig::new(0.5);
+    sc.columns = Some(
+        table
+            .names()
+            .into_iter()
+            .filter(|c| !c.ends_with("Concatenated"))
+            .map(str::to_string)
+            .collect(),
+    );
+    let synth = cthub_privacy::dp::synth::synthesize(&table, &sc).unwrap();
+    let mut syn_csv = Vec::new();
+    synth.table.write_csv(&mut syn_csv, b',').unwrap();
+    hub::save_release(
+        st,
+        hub::NewRelease {
+            kind: "synthetic",
+            title: "DP synthetic data of the demo",
+            dataset: "store",
+            created_by: "e2e",
+            published: true,
+            manifest: json!({"epsilon": 1.0, "delta": 1e-6, "records": synth.table.n_rows()}),
+            files: vec![("synthetic.csv".into(), "text/csv".into(), syn_csv), report],
+        },
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_in_chromium() {
+    let web = repo().join("web");
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if Command::new("node").arg("--version").output().is_err() {
+        skip("node is not installed");
+        return;
+    }
+    if !std::path::Path::new(&chromium).exists() {
+        skip(&format!("{chromium} is missing (Debian package chromium)"));
+        return;
+    }
+    if !web.join("node_modules/playwright-core").exists() {
+        skip("web/node_modules/playwright-core is missing (run npm ci in web/)");
+        return;
+    }
+    let server = TestServer::start("sqlite").await.unwrap();
+    let password = "e2e admin password 1";
+    server.with_store(move |st| seed_demo(st, password)).await;
+    let shots = repo().join("target/e2e-screenshots");
+    let base = server.url("");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(web.join("e2e/dashboard.mjs"))
+            .args(["--base", &base])
+            .args(["--admin", &format!("admin:{password}")])
+            .arg("--upload")
+            .arg(web.join("e2e/upload-with-errors.csv"))
+            .arg("--shots")
+            .arg(&shots)
+            .args(["--chromium", &chromium])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "dashboard end-to-end failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+    assert_eq!(v["ok"], true, "{stdout}");
+    server.stop().await;
+}
