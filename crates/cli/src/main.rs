@@ -1,6 +1,7 @@
 //! `cthub`: the counter-trafficking data hub's command line.
 
 mod demo;
+mod detect;
 mod export;
 mod glotip;
 mod import;
@@ -121,6 +122,9 @@ enum Command {
     /// UNODC GLOTIP country statistics: import the published table, query it.
     #[command(subcommand)]
     Glotip(glotip::GlotipCommand),
+    /// Early detection in online ads and job posts: ingest, entities, template clusters.
+    #[command(subcommand)]
+    Detect(detect::DetectCommand),
     /// The privacy ledger: budgets per dataset and every release charged to them.
     Ledger {
         #[command(subcommand)]
@@ -154,6 +158,7 @@ fn main() -> ExitCode {
         Command::Link(a) => link::run_link(a),
         Command::Encode(a) => link::run_encode(a),
         Command::LinkEncoded(a) => link::run_link_encoded(a),
+        Command::Detect(c) => detect::run(c),
         Command::Ledger {
             command,
             store,

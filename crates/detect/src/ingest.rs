@@ -137,7 +137,7 @@ pub struct Version {
 /// An ad or job post (one per distinct text and contacts; reposts are its versions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ad {
-    /// Id: the source id of the first version, or `file:row`.
+    /// Id: the source id of the first version (`file:id` if an earlier ad has that id), or `file:row`.
     pub id: String,
     /// Title or headline.
     pub title: String,
@@ -163,7 +163,8 @@ pub struct Ad {
     pub entities: Vec<Entity>,
     /// Every posting of this ad, oldest first.
     pub versions: Vec<Version>,
-    /// SHA-256 (hex, 32 digits) of the normalised title, text and contact values: equal for reposts.
+    /// SHA-256 (hex, 32 digits) of the normalised title, text fields, price, location and contact
+    /// values: equal for reposts.
     pub fingerprint: String,
 }
 
@@ -309,6 +310,7 @@ struct Ingester<'a> {
     extractor: Extractor,
     report: IngestReport,
     by_fingerprint: HashMap<String, usize>,
+    ids: std::collections::HashSet<String>,
 }
 
 impl<'a> Ingester<'a> {
@@ -607,6 +609,16 @@ impl<'a> Ingester<'a> {
         h.update(norm_text(&title).as_bytes());
         h.update([0]);
         h.update(norm_text(&text).as_bytes());
+        // Other text fields (EMSCAD's profile, requirements, benefits), price and location: a
+        // repost carries the same; two posts that share a title only do not.
+        for (_, v) in &text_fields {
+            h.update([1]);
+            h.update(norm_text(v).as_bytes());
+        }
+        for v in [&price, &location] {
+            h.update([2]);
+            h.update(norm_text(v.as_deref().unwrap_or("")).as_bytes());
+        }
         for v in &contact_values {
             h.update([0]);
             h.update(v.as_bytes());
@@ -671,7 +683,12 @@ impl<'a> Ingester<'a> {
                 e.span = None;
             }
         }
-        let id = id.unwrap_or_else(|| format!("{file}:{row_no}"));
+        // Ids stay unique across files (EMSCAD's copies both number their rows from 1).
+        let id = match id {
+            Some(i) if self.ids.insert(i.clone()) => i,
+            Some(i) => format!("{file}:{i}"),
+            None => format!("{file}:{row_no}"),
+        };
         self.by_fingerprint
             .insert(fingerprint.clone(), self.report.ads.len());
         self.report.ads.push(Ad {
@@ -883,6 +900,7 @@ pub fn ingest(paths: &[&Path], opts: &IngestOptions) -> Result<IngestReport, Det
         extractor: Extractor::new(opts.region),
         report: IngestReport::default(),
         by_fingerprint: HashMap::new(),
+        ids: std::collections::HashSet::new(),
     };
     for path in paths {
         let file = file_label(path);
@@ -931,6 +949,33 @@ pub fn read_texts(path: &Path) -> Result<Vec<TextDoc>, DetectError> {
     let mut bad: Option<Issue> = None;
     let ids = ADS_FIELDS[0].1;
     let texts = ADS_FIELDS[5].1;
+    if is_jsonl(path) {
+        // Only the id and text fields are read; other fields may be anything (ingest output
+        // has nested entities and versions).
+        let reader = std::io::BufReader::new(
+            std::fs::File::open(path).map_err(|e| DetectError::io(path, e))?,
+        );
+        for (i, line) in reader.lines().enumerate() {
+            let line = line.map_err(|e| DetectError::io(path, e))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
+                DetectError::Input(format!("{}: line {}: {e}", path.display(), i + 1))
+            })?;
+            let get = |names: &[&str]| {
+                names
+                    .iter()
+                    .find_map(|n| v.get(*n).and_then(cell_text))
+                    .filter(|t| !t.trim().is_empty())
+            };
+            out.push(TextDoc {
+                id: get(ids).unwrap_or_else(|| (i + 1).to_string()),
+                text: get(texts).or_else(|| get(&["title"])).unwrap_or_default(),
+            });
+        }
+        return Ok(out);
+    }
     for_each_row(path, |row_no, row, _| match row {
         Ok(row) => {
             let get = |names: &[&str]| {
