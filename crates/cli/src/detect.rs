@@ -33,6 +33,39 @@ pub enum DetectCommand {
     Corpus(CorpusArgs),
     /// Score a clustering against true labels: adjusted Rand index, pairwise precision/recall.
     Score(ScoreArgs),
+    /// Screen ads with weighted indicators (reasons listed); with --label, measure each
+    /// indicator's precision against that column.
+    Screen(ScreenArgs),
+}
+
+#[derive(Args)]
+pub struct ScreenArgs {
+    /// An ads file (CSV/JSON Lines) or the output of `cthub detect ingest`.
+    pub file: PathBuf,
+    #[arg(long, default_value = "auto")]
+    pub layout: Layout,
+    #[command(flatten)]
+    pub entity: EntityOptions,
+    /// Indicators (JSON list of {name, description, weight, kind: text|entity, pattern | entity,
+    /// platform}); default: the built-in labour-exploitation and job-scam set.
+    #[arg(long)]
+    pub indicators: Option<PathBuf>,
+    /// A 0/1 column (e.g. EMSCAD's `fraudulent`) to measure each indicator against. Only ads
+    /// with a non-empty text are measured (EMSCAD's legitimate rows often have none, which would
+    /// leak the label).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Prevalence to which precision is re-weighted (EMSCAD: 866 of 17,880).
+    #[arg(long, default_value_t = 0.0484)]
+    pub prevalence: f64,
+    /// Write one JSON line per ad: id, score, reasons.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Highest-scoring ads listed.
+    #[arg(long, default_value_t = 10)]
+    pub show: usize,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -123,6 +156,10 @@ pub struct ClusterArgs {
     /// MinHash permutations.
     #[arg(long, default_value_t = 128)]
     pub num_perm: usize,
+    /// Documents with fewer distinct shingles than this join only documents with the same
+    /// shingle set (short texts chain at a Jaccard threshold).
+    #[arg(long, default_value_t = 8)]
+    pub min_shingles: usize,
     /// Members aligned per cluster for its template.
     #[arg(long, default_value_t = 50)]
     pub align: usize,
@@ -195,6 +232,7 @@ pub fn run(c: DetectCommand) -> anyhow::Result<u8> {
         DetectCommand::Cluster(a) => run_cluster(a),
         DetectCommand::Corpus(a) => run_corpus(a),
         DetectCommand::Score(a) => run_score(a),
+        DetectCommand::Screen(a) => run_screen(a),
     }
 }
 
@@ -317,19 +355,117 @@ fn read_ingested(path: &Path) -> anyhow::Result<Option<Vec<Ad>>> {
     Ok(Some(ads))
 }
 
-fn run_entities(a: EntitiesArgs) -> anyhow::Result<u8> {
-    let (ads, quarantined) = match read_ingested(&a.file)? {
+/// Ads of an ingested file, or of a raw file ingested now (with the number of quarantined rows).
+fn load_ads(
+    file: &Path,
+    layout: Layout,
+    entity: &EntityOptions,
+) -> anyhow::Result<(Vec<Ad>, usize)> {
+    Ok(match read_ingested(file)? {
         Some(ads) => (ads, 0),
         None => {
             let opts = IngestOptions {
-                layout: a.layout,
-                region: a.entity.region()?,
-                key: a.entity.key()?,
+                layout,
+                region: entity.region()?,
+                key: entity.key()?,
             };
-            let r = ingest::ingest(&[a.file.as_path()], &opts)?;
+            let r = ingest::ingest(&[file], &opts)?;
             (r.ads, r.quarantined.len())
         }
+    })
+}
+
+fn run_screen(a: ScreenArgs) -> anyhow::Result<u8> {
+    use cthub_detect::screen::{default_indicators, evaluate, Screener};
+    if !(a.prevalence > 0.0 && a.prevalence < 1.0) {
+        bail!("--prevalence must be in (0, 1), got {}", a.prevalence);
+    }
+    let screener = match &a.indicators {
+        Some(p) => Screener::from_json(
+            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )
+        .with_context(|| format!("{}: invalid indicators", p.display()))?,
+        None => Screener::new(default_indicators())?,
     };
+    let (ads, quarantined) = load_ads(&a.file, a.layout, &a.entity)?;
+    let mut results: Vec<_> = ads.iter().map(|ad| screener.screen(ad)).collect();
+    if let Some(o) = &a.out {
+        write_jsonl(o, &results)?;
+    }
+    let quality = match &a.label {
+        None => None,
+        Some(col) => {
+            let mut sel = Vec::new();
+            let mut labels = Vec::new();
+            for ad in ads.iter().filter(|ad| !ad.text.trim().is_empty()) {
+                match ad.extra.get(col).map(|v| v.trim()) {
+                    Some("1") | Some("true") => labels.push(true),
+                    Some("0") | Some("false") => labels.push(false),
+                    _ => continue,
+                }
+                sel.push(ad);
+            }
+            if sel.is_empty() {
+                bail!("no ad with a text has a 0/1 value in column `{col}`");
+            }
+            let positives = labels.iter().filter(|&&y| y).count();
+            Some((
+                evaluate(&screener, &sel, &labels, a.prevalence),
+                sel.len(),
+                positives,
+            ))
+        }
+    };
+    results.sort_by(|x, y| y.score.total_cmp(&x.score));
+    let flagged = results.iter().filter(|r| r.score > 0.0).count();
+    if a.json {
+        out::json(&serde_json::json!({
+            "ads": ads.len(), "quarantined": quarantined, "flagged": flagged,
+            "top": results.iter().take(a.show).collect::<Vec<_>>(),
+            "evaluation": quality.as_ref().map(|(q, n, p)| serde_json::json!({
+                "label": a.label, "ads": n, "positives": p, "prevalence": a.prevalence, "indicators": q,
+            })),
+        }));
+    } else {
+        println!(
+            "{} ads screened, {flagged} with a positive score",
+            ads.len()
+        );
+        for r in results.iter().take(a.show) {
+            println!("  {:>6.2}  {}  {}", r.score, r.id, r.reasons.join(", "));
+        }
+        if let Some((q, n, p)) = &quality {
+            println!(
+                "\nindicators against `{}` on {n} ads with text ({p} positive); precision re-weighted to prevalence {}:",
+                a.label.as_deref().unwrap_or(""),
+                a.prevalence
+            );
+            println!(
+                "  {:<28} {:>6} {:>9} {:>7} {:>7} {:>12}",
+                "indicator", "fired", "precision", "recall", "LR+", "P@prevalence"
+            );
+            for x in q {
+                let lr = match (x.likelihood_ratio, x.true_positives) {
+                    (Some(v), _) => format!("{v:.2}"),
+                    (None, 0) => "-".to_string(),
+                    (None, _) => "inf".to_string(),
+                };
+                println!(
+                    "  {:<28} {:>6} {:>9.3} {:>7.3} {:>7} {:>12.3}",
+                    x.name, x.fired, x.precision, x.recall, lr, x.precision_at_prevalence
+                );
+            }
+        }
+    }
+    Ok(if quarantined == 0 {
+        exit::OK
+    } else {
+        exit::REJECTED_ROWS
+    })
+}
+
+fn run_entities(a: EntitiesArgs) -> anyhow::Result<u8> {
+    let (ads, quarantined) = load_ads(&a.file, a.layout, &a.entity)?;
     #[derive(Serialize)]
     struct PerAd<'a> {
         id: &'a str,
@@ -419,6 +555,7 @@ fn run_cluster(a: ClusterArgs) -> anyhow::Result<u8> {
             ..MinHashParams::default()
         },
         threshold: a.threshold,
+        min_shingles: a.min_shingles,
         ..ClusterParams::default()
     };
     let (mut ids, mut texts, mut index) = match a.index.as_ref().filter(|p| p.exists()) {
@@ -428,12 +565,16 @@ fn run_cluster(a: ClusterArgs) -> anyhow::Result<u8> {
             ))
             .with_context(|| format!("{} is not a cthub detect index", p.display()))?;
             let ix = f.index.restore();
-            if ix.params().minhash != params.minhash || ix.params().threshold != params.threshold {
+            if ix.params().minhash != params.minhash
+                || ix.params().threshold != params.threshold
+                || ix.params().min_shingles != params.min_shingles
+            {
                 bail!(
-                    "{} was built with other parameters ({:?}, threshold {}); use the same --shingle, --num-perm and --threshold",
+                    "{} was built with other parameters ({:?}, threshold {}, min shingles {}); use the same --shingle, --num-perm, --threshold and --min-shingles",
                     p.display(),
                     ix.params().minhash,
-                    ix.params().threshold
+                    ix.params().threshold,
+                    ix.params().min_shingles
                 );
             }
             (f.ids, f.texts, ix)

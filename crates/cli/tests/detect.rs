@@ -261,6 +261,70 @@ fn ingest_merges_reposts_and_quarantines_bad_rows() {
 }
 
 #[test]
+fn screen_lists_reasons_and_measures_indicators() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("jobs.jsonl"),
+        "{\"id\":\"j1\",\"text\":\"Urgent hiring, no experience needed, pay a small registration fee\",\"scam\":\"1\"}\n\
+         {\"id\":\"j2\",\"text\":\"We are a bakery founded in 1990 looking for a baker\",\"scam\":\"0\"}\n\
+         {\"id\":\"j3\",\"text\":\"Data entry from home, earn $500 per week\",\"scam\":\"1\"}\n",
+    )
+    .unwrap();
+    let s = ok(&cthub(
+        &[
+            "detect",
+            "screen",
+            "jobs.jsonl",
+            "--label",
+            "scam",
+            "--out",
+            "s.jsonl",
+            "--json",
+        ],
+        d,
+    ));
+    assert_eq!(s["ads"], 3);
+    assert_eq!(s["flagged"], 2);
+    assert_eq!(s["top"][0]["id"], "j1");
+    let reasons = s["top"][0]["reasons"].as_array().unwrap();
+    assert!(reasons.iter().any(|r| r == "fee-or-deposit"), "{s}");
+    let ev = &s["evaluation"];
+    assert_eq!(ev["positives"], 2);
+    let fee = ev["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "fee-or-deposit")
+        .unwrap();
+    assert_eq!(fee["fired"], 1);
+    assert_eq!(fee["precision"], 1.0);
+    assert_eq!(
+        std::fs::read_to_string(d.join("s.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        3
+    );
+    // A bad indicator file is an error naming the indicator.
+    std::fs::write(
+        d.join("ind.json"),
+        r#"[{"name":"broken","description":"","weight":1,"kind":"text","pattern":"("}]"#,
+    )
+    .unwrap();
+    let o = cthub(
+        &["detect", "screen", "jobs.jsonl", "--indicators", "ind.json"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("indicator `broken`"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
 fn keyed_ingest_keeps_no_raw_identifiers() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -297,7 +361,7 @@ fn keyed_ingest_keeps_no_raw_identifiers() {
 fn usage_errors_and_help() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for sub in ["ingest", "entities", "cluster", "corpus", "score"] {
+    for sub in ["ingest", "entities", "cluster", "corpus", "score", "screen"] {
         let o = cthub(&["detect", sub, "--help"], d);
         assert_eq!(o.status.code(), Some(0), "{sub}");
     }

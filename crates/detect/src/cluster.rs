@@ -48,6 +48,10 @@ pub struct ClusterParams {
     pub banding: Option<Banding>,
     /// At most this many candidates verified per added document (bounds the work in huge buckets).
     pub max_verify: usize,
+    /// A document with fewer distinct shingles than this (a title-only ad, a one-liner) joins
+    /// only documents with the same shingle set: on a few words a Jaccard threshold chains
+    /// unrelated texts.
+    pub min_shingles: usize,
 }
 
 impl Default for ClusterParams {
@@ -57,6 +61,7 @@ impl Default for ClusterParams {
             threshold: 0.5,
             banding: None,
             max_verify: 512,
+            min_shingles: 8,
         }
     }
 }
@@ -280,9 +285,13 @@ impl TemplateIndex {
                 }
                 verified += 1;
                 self.stats.verified += 1;
-                if jaccard(&p.shingles, &self.shingles[m as usize]) >= self.params.threshold
-                    && self.union(m, id)
-                {
+                let other = &self.shingles[m as usize];
+                let similar = if p.shingles.len().min(other.len()) < self.params.min_shingles {
+                    p.shingles == *other
+                } else {
+                    jaccard(&p.shingles, other) >= self.params.threshold
+                };
+                if similar && self.union(m, id) {
                     self.stats.merges += 1;
                 }
             }

@@ -12,6 +12,8 @@
 //! * [`cluster`] and [`template`]: near-duplicate template clustering — slot-normalised word
 //!   shingles ([`text`]), MinHash with LSH banding ([`minhash`]), exact verification, union-find,
 //!   incremental; each cluster explained as a template with its varying slots.
+//! * [`screen`]: weighted indicators (labour exploitation, job scams) with reasons, and their
+//!   precision measured against a label and re-weighted to a real prevalence.
 //! * [`corpus`] and [`score`]: seeded corpora with planted clusters (EMSCAD-based or synthetic)
 //!   and the adjusted Rand index.
 //!
@@ -31,6 +33,7 @@ pub mod error;
 pub mod ingest;
 pub mod minhash;
 pub mod score;
+pub mod screen;
 pub mod template;
 pub mod text;
 
