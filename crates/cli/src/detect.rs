@@ -154,7 +154,7 @@ pub struct ClusterArgs {
     #[arg(long, default_value_t = 1)]
     pub shingle: usize,
     /// MinHash permutations.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 256)]
     pub num_perm: usize,
     /// Documents with fewer distinct shingles than this join only documents with the same
     /// shingle set (short texts chain at a Jaccard threshold).

@@ -1,7 +1,7 @@
 //! Incremental near-duplicate clustering: MinHash-LSH candidates, exact verification, union-find.
 //!
 //! [`TemplateIndex::add`] tokenises a text (slot values normalised), builds its shingle set and
-//! signature, looks its bands up in the bucket maps, verifies each candidate by the exact Jaccard
+//! signature, looks its bands up in the bucket maps, verifies each candidate whose signature estimate is within 4 standard errors of the threshold by the exact Jaccard
 //! similarity of the shingle sets (candidates already in the same cluster are skipped), joins
 //! verified pairs in a union-find and files the document in its buckets. Adding documents one by
 //! one or as a batch ([`TemplateIndex::add_batch`], which computes signatures on several threads)
@@ -13,7 +13,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
-use crate::minhash::{jaccard, Banding, MinHashParams, MinHasher};
+use crate::minhash::{estimate, jaccard, Banding, MinHashParams, MinHasher};
 use crate::text::tokenize;
 
 /// A hasher for keys that are already uniformly distributed 64-bit hashes.
@@ -44,9 +44,13 @@ pub struct ClusterParams {
     /// Jaccard similarity of shingle sets (after slot normalisation) at or above which two
     /// documents are near duplicates.
     pub threshold: f64,
+    /// Probability that a pair exactly at the threshold becomes a candidate (pairs above it are
+    /// likelier); sets the banding when `banding` is `None`.
+    pub lsh_recall: f64,
     /// LSH banding; chosen for the threshold by [`Banding::for_threshold`] when `None`.
     pub banding: Option<Banding>,
-    /// At most this many candidates verified per added document (bounds the work in huge buckets).
+    /// At most this many candidates verified exactly per added document, and 16 times as many
+    /// looked at (bounds the work in huge buckets).
     pub max_verify: usize,
     /// A document with fewer distinct shingles than this (a title-only ad, a one-liner) joins
     /// only documents with the same shingle set: on a few words a Jaccard threshold chains
@@ -59,6 +63,7 @@ impl Default for ClusterParams {
         ClusterParams {
             minhash: MinHashParams::default(),
             threshold: 0.5,
+            lsh_recall: 0.98,
             banding: None,
             max_verify: 512,
             min_shingles: 8,
@@ -78,7 +83,8 @@ pub struct Prepared {
 pub struct IndexStats {
     /// Candidate pairs looked at (distinct per added document).
     pub candidates: u64,
-    /// Candidate pairs whose similarity was computed.
+    /// Candidate pairs whose exact similarity was computed (signature estimate within reach of
+    /// the threshold).
     pub verified: u64,
     /// Verified pairs at or above the threshold that joined two clusters.
     pub merges: u64,
@@ -93,6 +99,11 @@ pub struct TemplateIndex {
     hasher: Option<MinHasher>,
     buckets: Vec<Buckets>,
     shingles: Vec<Vec<u32>>,
+    /// Signatures of all documents, `num_perm` values each.
+    signatures: Vec<u32>,
+    /// `seen[m] == id` while document `id` is being inserted and `m` was looked at.
+    #[serde(skip)]
+    seen: Vec<u32>,
     parent: Vec<u32>,
     size: Vec<u32>,
     stats: IndexStats,
@@ -101,15 +112,17 @@ pub struct TemplateIndex {
 impl TemplateIndex {
     /// An empty index.
     pub fn new(params: ClusterParams) -> Self {
-        let banding = params
-            .banding
-            .unwrap_or_else(|| Banding::for_threshold(params.minhash.num_perm, params.threshold));
+        let banding = params.banding.unwrap_or_else(|| {
+            Banding::for_threshold(params.minhash.num_perm, params.threshold, params.lsh_recall)
+        });
         TemplateIndex {
             params,
             banding,
             hasher: Some(MinHasher::new(params.minhash)),
             buckets: (0..banding.bands).map(|_| Buckets::default()).collect(),
             shingles: Vec::new(),
+            signatures: Vec::new(),
+            seen: Vec::new(),
             parent: Vec::new(),
             size: Vec::new(),
             stats: IndexStats::default(),
@@ -256,6 +269,7 @@ impl TemplateIndex {
         let id = self.parent.len() as u32;
         self.parent.push(id);
         self.size.push(1);
+        self.signatures.extend_from_slice(&p.signature);
         if p.shingles.is_empty() {
             self.shingles.push(p.shingles);
             return id;
@@ -263,24 +277,37 @@ impl TemplateIndex {
         let keys: Vec<u64> = (0..self.banding.bands)
             .map(|b| self.banding.key(&p.signature, b))
             .collect();
-        let mut seen: Vec<u32> = Vec::new();
-        let mut verified = 0usize;
-        for (band, key) in keys.iter().enumerate() {
-            let Some(members) = self.buckets[band].get(key) else {
+        if self.seen.len() < self.parent.len() {
+            self.seen.resize(self.parent.len(), u32::MAX);
+        }
+        let k = p.signature.len();
+        // A candidate whose signature estimate is 4 standard errors below the threshold is not
+        // verified exactly (a pair at the threshold falls there with probability < 1e-4).
+        let t = self.params.threshold;
+        let floor = t - 4.0 * (t * (1.0 - t) / k as f64).sqrt();
+        let max_candidates = self.params.max_verify.saturating_mul(16);
+        let (mut verified, mut looked) = (0usize, 0usize);
+        'bands: for (band, key) in keys.iter().enumerate() {
+            let Some(members) = self.buckets[band].get_mut(key).map(std::mem::take) else {
                 continue;
             };
             // Newest first: recent reposts are the likeliest matches.
-            let members: Vec<u32> = members.iter().rev().copied().collect();
-            for m in members {
-                if verified >= self.params.max_verify {
-                    break;
+            for &m in members.iter().rev() {
+                if verified >= self.params.max_verify || looked >= max_candidates {
+                    self.buckets[band].insert(*key, members);
+                    break 'bands;
                 }
-                if seen.contains(&m) {
+                if self.seen[m as usize] == id {
                     continue;
                 }
-                seen.push(m);
+                self.seen[m as usize] = id;
+                looked += 1;
                 self.stats.candidates += 1;
                 if self.find(m) == self.find(id) {
+                    continue;
+                }
+                let sig = &self.signatures[m as usize * k..(m as usize + 1) * k];
+                if estimate(&p.signature, sig) < floor {
                     continue;
                 }
                 verified += 1;
@@ -289,12 +316,13 @@ impl TemplateIndex {
                 let similar = if p.shingles.len().min(other.len()) < self.params.min_shingles {
                     p.shingles == *other
                 } else {
-                    jaccard(&p.shingles, other) >= self.params.threshold
+                    jaccard(&p.shingles, other) >= t
                 };
                 if similar && self.union(m, id) {
                     self.stats.merges += 1;
                 }
             }
+            self.buckets[band].insert(*key, members);
         }
         for (band, key) in keys.into_iter().enumerate() {
             self.buckets[band].entry(key).or_default().push(id);

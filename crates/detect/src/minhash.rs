@@ -1,9 +1,8 @@
 //! MinHash signatures over word shingles and LSH banding.
 //!
 //! Each token is hashed once (see [`crate::text`]); a shingle's hash is folded from the keys of
-//! its `w` tokens, and each of the `k` permutations is a 32-bit bijective mix of the shingle hash
-//! xor a per-permutation seed, so a signature costs `k` multiply-xorshift steps per shingle in a
-//! loop the compiler vectorises. Banding (`b` bands of `r` rows, `b·r ≤ k`) is chosen for the
+//! its `w` tokens, and each of the `k` permutations is a multiply-add-shift hash of the 32-bit
+//! shingle hash, so a signature costs one multiply per permutation per shingle. Banding (`b` bands of `r` rows, `b·r ≤ k`) is chosen for the
 //! similarity threshold by [`Banding::for_threshold`].
 
 use serde::{Deserialize, Serialize};
@@ -27,7 +26,7 @@ impl Default for MinHashParams {
     fn default() -> Self {
         MinHashParams {
             shingle: 1,
-            num_perm: 128,
+            num_perm: 256,
             seed: 0x6374_6875_6264_6574,
         }
     }
@@ -37,27 +36,19 @@ impl Default for MinHashParams {
 #[derive(Debug, Clone)]
 pub struct MinHasher {
     params: MinHashParams,
-    seeds: Vec<u32>,
-}
-
-/// A 32-bit bijective mix (lowbias32).
-#[inline(always)]
-fn mix32(mut x: u32) -> u32 {
-    x ^= x >> 16;
-    x = x.wrapping_mul(0x7feb_352d);
-    x ^= x >> 15;
-    x = x.wrapping_mul(0x846c_a68b);
-    x ^ (x >> 16)
+    mul: Vec<u64>,
+    add: Vec<u64>,
 }
 
 impl MinHasher {
     /// A hasher for these parameters.
     pub fn new(params: MinHashParams) -> Self {
         let mut s = params.seed;
-        let seeds = (0..params.num_perm)
-            .map(|_| splitmix64(&mut s) as u32)
+        let mul = (0..params.num_perm)
+            .map(|_| splitmix64(&mut s) | 1)
             .collect();
-        MinHasher { params, seeds }
+        let add = (0..params.num_perm).map(|_| splitmix64(&mut s)).collect();
+        MinHasher { params, mul, add }
     }
 
     /// The parameters.
@@ -94,15 +85,16 @@ impl MinHasher {
         out
     }
 
-    /// The MinHash signature of a shingle set (all `u32::MAX` for an empty set).
+    /// The MinHash signature of a shingle set (all `u32::MAX` for an empty set). Permutation
+    /// `i` is the multiply-add-shift hash `(a_i · s + b_i) >> 32` (64-bit arithmetic, odd `a_i`),
+    /// a 2-universal family on 32-bit keys: one multiply per permutation per shingle.
     pub fn signature(&self, shingles: &[u32]) -> Vec<u32> {
-        let mut sig = vec![u32::MAX; self.seeds.len()];
+        let mut sig = vec![u32::MAX; self.mul.len()];
         for &s in shingles {
-            for (m, &seed) in sig.iter_mut().zip(&self.seeds) {
-                let v = mix32(s ^ seed);
-                if v < *m {
-                    *m = v;
-                }
+            let s = s as u64;
+            for ((m, &a), &b) in sig.iter_mut().zip(&self.mul).zip(&self.add) {
+                let v = (a.wrapping_mul(s).wrapping_add(b) >> 32) as u32;
+                *m = (*m).min(v);
             }
         }
         sig
@@ -151,8 +143,8 @@ impl Banding {
     }
 
     /// The banding with the most rows per band (fewest false candidates) that still makes a
-    /// pair at the threshold a candidate with probability ≥ 0.99.
-    pub fn for_threshold(num_perm: usize, threshold: f64) -> Banding {
+    /// pair at the threshold a candidate with probability ≥ `recall`.
+    pub fn for_threshold(num_perm: usize, threshold: f64, recall: f64) -> Banding {
         let mut best = Banding {
             bands: num_perm.max(1),
             rows: 1,
@@ -165,7 +157,7 @@ impl Banding {
             if b.bands == 0 {
                 break;
             }
-            if b.candidate_probability(threshold) >= 0.99 {
+            if b.candidate_probability(threshold) >= recall {
                 best = b;
             }
         }
@@ -208,9 +200,11 @@ mod tests {
 
     #[test]
     fn banding_for_threshold() {
-        let b = Banding::for_threshold(128, 0.5);
+        let b = Banding::for_threshold(128, 0.5, 0.99);
         assert!(b.candidate_probability(0.5) >= 0.99);
         assert!(b.bands * b.rows <= 128);
+        let b = Banding::for_threshold(256, 0.5, 0.98);
+        assert_eq!((b.bands, b.rows), (64, 4));
         assert!(b.candidate_probability(0.1) < 0.2, "{b:?}");
     }
 
