@@ -38,7 +38,7 @@ fn main() {
                 ix.add_batch(&texts, 2);
                 let s = t.elapsed().as_secs_f64();
                 let ari = adjusted_rand_index(&truth, &ix.labels());
-                println!("{kind:?} docs={} shingle={shingle} t={threshold}: ARI {ari:.4} ({:.0} docs/s debug) {:?}", docs.len(), docs.len() as f64 / s, ix.stats());
+                println!("{kind:?} docs={} shingle={shingle} t={threshold}: ARI {ari:.4} ({:.0} docs/s) {:?}", docs.len(), docs.len() as f64 / s, ix.stats());
             }
         }
     }
