@@ -7,7 +7,8 @@
 //! member has the same raw value). Between two consecutive fixed tokens, each member whose copy
 //! of both is aligned contributes the raw text it has there. Where most members have text there
 //! and it differs, that region is a slot `[[slot N]]` and its observed values are listed; where
-//! most have nothing it is an insertion in a few members and is left out.
+//! most have nothing, or most have one value that every other value only extends, it is an
+//! insertion in a few members and is left out.
 
 use std::collections::HashMap;
 
@@ -306,9 +307,18 @@ pub fn explain(texts: &[&str], shingles: &[&[u32]], max_align: usize) -> Templat
             kinds.extend(t[lo..hi].iter().map(|x| x.kind));
             *values.entry(v.to_string()).or_default() += 1;
         }
+        // The most frequent value, if every other value only adds words around it (an
+        // insertion in a few members, not a slot).
+        let top = values
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(v, n)| (v.clone(), *n));
+        let insertion_noise = top.as_ref().is_some_and(|(v, n)| {
+            n * 2 > non_empty && values.keys().all(|other| other.contains(v.as_str()))
+        });
         if defined > 0 && non_empty * 2 > defined {
-            if values.len() == 1 {
-                let v = values.into_keys().next().unwrap_or_default();
+            if values.len() == 1 || insertion_noise {
+                let v = top.map(|(v, _)| v).unwrap_or_default();
                 parts.push(Part::Text(v));
             } else {
                 kinds.sort_unstable();
@@ -425,5 +435,24 @@ mod tests {
             "{}",
             t.explained()
         );
+    }
+
+    #[test]
+    fn words_inserted_in_one_member_are_not_slots() {
+        let texts = [
+            "Lead large projects and programs for our clients",
+            "Lead large projects and programs for our clients",
+            "Lead large projects tripled and reviewing programs for our clients",
+            "Lead large projects and programs for all our clients",
+        ];
+        let h = MinHasher::new(MinHashParams::default());
+        let sh: Vec<Vec<u32>> = texts.iter().map(|t| h.shingles(&tokenize(t))).collect();
+        let refs: Vec<&[u32]> = sh.iter().map(|s| s.as_slice()).collect();
+        let t = explain(&texts, &refs, 100);
+        assert_eq!(
+            t.template,
+            "Lead large projects and programs for our clients"
+        );
+        assert!(t.slots.is_empty());
     }
 }
