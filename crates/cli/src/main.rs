@@ -1,6 +1,7 @@
 //! `cthub`: the counter-trafficking data hub's command line.
 
 mod demo;
+mod detect;
 mod export;
 mod glotip;
 mod import;
@@ -127,6 +128,9 @@ enum Command {
     /// Accounts of the hub server (admins, contributors, analysts, investigators).
     #[command(subcommand)]
     User(serve::UserCommand),
+    /// Early detection in online ads and job posts: ingest, entities, template clusters.
+    #[command(subcommand)]
+    Detect(detect::DetectCommand),
     /// The privacy ledger: budgets per dataset and every release charged to them.
     Ledger {
         #[command(subcommand)]
@@ -162,6 +166,7 @@ fn main() -> ExitCode {
         Command::LinkEncoded(a) => link::run_link_encoded(a),
         Command::Serve(a) => serve::run_serve(a),
         Command::User(c) => serve::run_user(c),
+        Command::Detect(c) => detect::run(c),
         Command::Ledger {
             command,
             store,
