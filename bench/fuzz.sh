@@ -16,7 +16,18 @@ SERVER=
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 $BIN up --victims 2000 --no-serve --json --out "$WORK/demo" --database "$WORK/hub.db" >"$WORK/up.json"
-PASSWORD=$(python3 -c "import json;print(json.load(open('$WORK/up.json'))['admin']['password'])")
+PASSWORD=$(python3 - "$WORK/up.json" <<'PY'
+import json, sys
+text, dec, pos, last = open(sys.argv[1]).read(), json.JSONDecoder(), 0, None
+while pos < len(text):
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    if pos >= len(text):
+        break
+    last, pos = dec.raw_decode(text, pos)
+print(last["admin"]["password"])
+PY
+)
 $BIN serve --database "$WORK/hub.db" --listen "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 BASE="http://127.0.0.1:$PORT"
