@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use arrow::array::Array;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -95,30 +95,8 @@ fn session_json(user: &Option<hub::User>, csrf: Option<&str>) -> Value {
 }
 
 #[utoipa::path(get, path = "/api/session", tag = "accounts", responses((status = 200, description = "the caller and its CSRF token")))]
-async fn session(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    // Read without the CSRF rule (GET), from the cookie or token.
-    let caller = caller_of(&st, &headers).await?;
-    let csrf = match &caller.session {
-        Some(h) => {
-            let h = h.clone();
-            st.pool
-                .run(move |s| Ok(hub::session(s, &h)?.map(|x| x.csrf_token)))
-                .await?
-        }
-        None => None,
-    };
-    Ok(Json(session_json(&caller.user, csrf.as_deref())))
-}
-
-async fn caller_of(st: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
-    let mut req = axum::http::Request::builder()
-        .method("GET")
-        .uri("/")
-        .body(())
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    *req.headers_mut() = headers.clone();
-    let (mut parts, _) = req.into_parts();
-    <Caller as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, st).await
+async fn session(caller: Caller) -> Json<Value> {
+    Json(session_json(&caller.user, caller.csrf.as_deref()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -829,30 +807,10 @@ async fn upload(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no organisation {org_id}")))?;
     let mut file = None;
-    while let Some(field) = mp.next_field().await.map_err(|e| {
-        ApiError::new(
-            e.status(),
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                "payload_too_large"
-            } else {
-                "bad_request"
-            },
-            e.body_text(),
-        )
-    })? {
+    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("upload.csv").to_string();
-            let bytes = field.bytes().await.map_err(|e| {
-                ApiError::new(
-                    e.status(),
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        "payload_too_large"
-                    } else {
-                        "bad_request"
-                    },
-                    e.body_text(),
-                )
-            })?;
+            let bytes = field.bytes().await.map_err(multipart_error)?;
             file = Some((name, bytes));
         }
     }
@@ -885,6 +843,15 @@ async fn upload(
         })
         .await?;
     Ok((StatusCode::CREATED, Json(upload_json(&saved, true))).into_response())
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        "payload_too_large"
+    } else {
+        "bad_request"
+    };
+    ApiError::new(e.status(), code, e.body_text())
 }
 
 #[utoipa::path(get, path = "/api/uploads", tag = "contributions", responses((status = 200, description = "uploads of the caller's organisation (admins: all)")))]

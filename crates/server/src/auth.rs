@@ -29,6 +29,8 @@ pub struct Caller {
     pub user: Option<User>,
     /// Set when authenticated by session cookie: the session's token hash.
     pub session: Option<String>,
+    /// The session's CSRF token (cookie sessions only).
+    pub csrf: Option<String>,
 }
 
 impl Caller {
@@ -197,6 +199,7 @@ impl FromRequestParts<AppState> for Caller {
                 Some(u) => Caller {
                     user: Some(u),
                     session: None,
+                    csrf: None,
                 },
                 None => {
                     return Err(ApiError::new(
@@ -232,18 +235,21 @@ impl FromRequestParts<AppState> for Caller {
                     Caller {
                         user: Some(sess.user),
                         session: Some(h),
+                        csrf: Some(sess.csrf_token),
                     }
                 }
                 // An expired or unknown cookie is treated as no login.
                 None => Caller {
                     user: None,
                     session: None,
+                    csrf: None,
                 },
             }
         } else {
             Caller {
                 user: None,
                 session: None,
+                csrf: None,
             }
         };
         parts.extensions.insert(caller.clone());
