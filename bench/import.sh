@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
-PG=${2:-${CTHUB_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}}
+PG=${2:-${CTHUB_BENCH_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/test}}
 cargo build --release -p cthub-cli >/dev/null
 BIN=target/release/cthub
 WORK=$(mktemp -d)

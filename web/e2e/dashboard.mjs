@@ -28,13 +28,23 @@ function parseArgs(argv) {
   return out;
 }
 
-const USAGE = 'usage: node web/e2e/dashboard.mjs --base URL --admin USER:PASSWORD --upload FILE.csv --shots DIR';
+const USAGE = 'usage: node web/e2e/dashboard.mjs --base URL --admin USER:PASSWORD --upload FILE.csv --shots DIR [--linkage "ORG=encodings.json;ORG=encodings.json"]';
 let args;
 try {
   args = parseArgs(process.argv.slice(2));
   for (const k of ['base', 'admin', 'upload', 'shots']) if (!args[k]) throw new Error(`missing --${k}`);
   if (!args.admin.includes(':')) throw new Error('--admin must be USER:PASSWORD');
   if (!fs.existsSync(args.upload)) throw new Error(`--upload file ${args.upload} does not exist`);
+  if (args.linkage) {
+    args.linkage = args.linkage.split(';').map((kv) => {
+      const at = kv.lastIndexOf('=');
+      if (at < 1) throw new Error(`--linkage item “${kv}” is not ORG=FILE`);
+      const [org, file] = [kv.slice(0, at), kv.slice(at + 1)];
+      if (!fs.existsSync(file)) throw new Error(`--linkage file ${file} does not exist`);
+      return { org, file };
+    });
+    if (args.linkage.length < 2) throw new Error('--linkage needs two organisations');
+  }
 } catch (e) {
   console.error(`E2E FAILED: ${e.message}\n${USAGE}`);
   process.exit(1);
@@ -51,7 +61,7 @@ fs.mkdirSync(SHOTS, { recursive: true });
 const FILTER_KEYS = ['year_from', 'year_to', 'sex', 'age_band', 'exploitation', 'citizenship', 'country', 'data_source'];
 const rand = crypto.randomBytes(4).toString('hex');
 const started = Date.now();
-const summary = { ok: false, base: BASE, pages: {}, filter: null, csv: null, admin: null, contributor: null, access: null, screenshots: [] };
+const summary = { ok: false, base: BASE, pages: {}, filter: null, csv: null, admin: null, linkage: null, contributor: null, access: null, screenshots: [] };
 let step = 'start';
 
 class Deviation extends Error {}
@@ -398,6 +408,63 @@ async function run(browser) {
   check(tr.ok() && tbody?.user?.username === ADMIN_USER, `GET /api/session with the new token answered ${tr.status()} ${JSON.stringify(tbody)}`);
   await api.dispose();
   summary.admin = { organisations: [org, other], contributor: cuser, token_name: tname, token_shown_once: true };
+
+  // 4b. Linkage (hub operator): both organisations' encodings, a run, the review queue.
+  if (args.linkage) {
+    step = 'linkage';
+    log(step);
+    await clickNav(page, 'linkage');
+    for (const { org: name, file } of args.linkage) {
+      step = `linkage submission of ${name}`;
+      await page.locator('[data-testid="linkage-org"] option', { hasText: name }).first().waitFor({ state: 'attached', timeout: TIMEOUT });
+      await page.locator('[data-testid="linkage-org"]').selectOption({ label: name });
+      await page.locator('[data-testid="linkage-file"]').setInputFiles(file);
+      await page.locator('[data-testid="linkage-submit"]').click();
+      await waitText(page.locator('[data-testid="linkage-submissions-table"]'), new RegExp(name), `the submission of ${name} in the list`).catch(async (e) => {
+        throw new Deviation(`${e.message}${(await statusError(page, 'linkage-status')) ? ` — ${await statusError(page, 'linkage-status')}` : ''}`);
+      });
+    }
+    step = 'linkage run';
+    await page.locator('[data-testid="linkage-match"]').fill('0.95');
+    await page.locator('[data-testid="linkage-review-threshold"]').fill('0.5');
+    await page.locator('[data-testid="linkage-blocking"]').uncheck();
+    await page.locator('[data-testid="linkage-run-button"]').click();
+    await page.locator('[data-testid="linkage-facts"]').waitFor({ timeout: TIMEOUT }).catch(async () => {
+      throw new Deviation(`no run facts after “Run linkage”${(await statusError(page, 'linkage-status')) ? `: ${await statusError(page, 'linkage-status')}` : ''}`);
+    });
+    const num = async (id) => Number((((await page.locator(`[data-testid="${id}"]`).textContent()) ?? '').match(/[\d,]+/)?.[0] ?? 'NaN').replace(/,/g, ''));
+    const persons = await num('linkage-persons');
+    const several = await num('linkage-in-several');
+    // maria/maria and olga/olga link; john/jon is uncertain; amina and peter stand alone.
+    check(several === 2, `the run shows ${several} persons known to two organisations, expected 2`);
+    check(persons === 6, `the run shows ${persons} persons, expected 6 (8 records, 2 linked pairs)`);
+    const shared = (await page.locator('[data-testid="linkage-shared-table"] tbody td').allTextContents()).join(' | ').replace(/\s+/g, ' ');
+    check(args.linkage.every(({ org: name }) => shared.includes(name)) && /\b2\b/.test(shared), `the overlap table reads “${shared}”`);
+    step = 'linkage review';
+    const rows = page.locator('[data-testid="linkage-review-table"] tbody tr:not(:has(td.empty))');
+    await rows.first().waitFor({ timeout: TIMEOUT });
+    const queued = await rows.count();
+    const texts = await rows.allTextContents();
+    const john = texts.findIndex((t) => /record:2/.test(t) && /P-2/.test(t));
+    check(john >= 0, `john/jon (record:2, P-2) is not in the review queue: ${texts.join(' | ')}`);
+    check(/uncertain/.test(texts[john]), `john/jon is queued as “${texts[john]}”, expected uncertain`);
+    await page.locator('[data-testid="linkage-review"]').scrollIntoViewIfNeeded();
+    await shot(page, 'linkage.png');
+    await page.locator(`[data-testid="review-accept-${john}"]`).click();
+    await waitText(page.locator('[data-testid="linkage-status"]'), /accepted/, 'the status after “Same person”');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="linkage-review-table"] tbody tr:not(:has(td.empty))').length === n - 1, queued, { timeout: TIMEOUT }).catch(() => {
+      throw new Deviation('the accepted pair is still in the pending review queue');
+    });
+    await page.locator('[data-testid="linkage-show-decided"]').check();
+    await waitText(page.locator('[data-testid="linkage-review-table"]'), /accept by user:admin/, 'the decided pair with its decision');
+    // The next run follows the decision: john/jon become one person.
+    step = 'linkage second run';
+    await page.locator('[data-testid="linkage-run-button"]').click();
+    await page.waitForFunction(() => /^3\b/.test(document.querySelector('[data-testid="linkage-in-several"]')?.textContent ?? ''), null, { timeout: TIMEOUT }).catch(async () => {
+      throw new Deviation(`after accepting john/jon the next run shows “${await page.locator('[data-testid="linkage-in-several"]').textContent()}” persons in several organisations, expected 3`);
+    });
+    summary.linkage = { persons, persons_in_several: several, review_queued: queued, accepted: 'record:2 ~ P-2', next_run_in_several: 3 };
+  }
 
   // A contribution of the other organisation, so the contributor's view can be checked for leaks.
   step = 'other organisation contribution';

@@ -10,6 +10,7 @@ import { FlowsPage } from './pages/flows';
 import { ReleasesPage } from './pages/releases';
 import { ContributePage } from './pages/contribute';
 import { AdminPage } from './pages/admin';
+import { LinkagePage } from './pages/linkage';
 import { LoginPage } from './pages/login';
 
 type Factory = new (route: Route) => Page;
@@ -31,6 +32,12 @@ const PAGES: PageDef[] = [
     id: 'contribute',
     label: 'Contribute',
     factory: ContributePage,
+    visible: () => state.user?.role === 'admin' || state.user?.role === 'contributor',
+  },
+  {
+    id: 'linkage',
+    label: 'Linkage',
+    factory: LinkagePage,
     visible: () => state.user?.role === 'admin' || state.user?.role === 'contributor',
   },
   { id: 'admin', label: 'Admin', factory: AdminPage, visible: () => state.user?.role === 'admin' },

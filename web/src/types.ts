@@ -174,3 +174,67 @@ export interface AuditEntry {
 export interface ApiErrorBody {
   error: { code: string; message: string; request_id?: string };
 }
+
+export interface LinkageSubmission {
+  id: number;
+  organisation: Organisation;
+  submitted_by: string;
+  submitted_at: string;
+  file_name: string;
+  sha256: string;
+  fingerprint: string;
+  records: number;
+}
+
+export interface LinkagePartySummary {
+  organisation_id: number;
+  organisation: string;
+  submission_id: number;
+  records: number;
+  linked_records: number;
+  case_records_matched: number;
+  case_references_ambiguous: number;
+}
+
+export interface LinkageSummary {
+  parties: LinkagePartySummary[];
+  persons: number;
+  persons_in_several: number;
+  persons_by_organisations: number[];
+  shared: { organisation_a: string; organisation_b: string; persons: number }[];
+  candidate_pairs: number;
+  match_edges: number;
+  review_pairs: number;
+  review_conflicts: number;
+  decisions_accepted_applied: number;
+  decisions_rejected_applied: number;
+  decisions_unmatched: number;
+}
+
+export interface LinkageRun {
+  id: number;
+  created_at: string;
+  created_by: string;
+  fingerprint: string;
+  match_threshold: number;
+  review_threshold: number;
+  submissions: number[];
+  summary: LinkageSummary;
+}
+
+export interface LinkSide {
+  organisation_id: number;
+  record_ref: string;
+}
+
+export interface ReviewItem {
+  a: LinkSide;
+  b: LinkSide;
+  similarity: number;
+  reason: 'uncertain' | 'conflict';
+  organisation_a: string;
+  organisation_b: string;
+  decision: 'accept' | 'reject' | null;
+  decided_by: string | null;
+  decided_at: string | null;
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use cthub_demo::DemoConfig;
+use cthub_demo::{DemoConfig, FlowShape};
 use cthub_ingest::ImportOptions;
 use cthub_standard::{crosswalk, CtdcSchema};
 
@@ -29,6 +29,11 @@ pub struct DemoArgs {
     pub first_year: u16,
     #[arg(long, default_value_t = 2023)]
     pub last_year: u16,
+    /// Shape of the citizenship → country-of-exploitation flows: `demo` (a wide tail), or
+    /// `long-tail` (~100 pairs carry 90% of flows, thousands of pairs under 20 records:
+    /// the shape that tests DP synthesis).
+    #[arg(long, value_enum, default_value_t = Flows::Demo)]
+    pub flows: Flows,
     /// Directory for the generated files.
     #[arg(long, default_value = "demo-data")]
     pub out: PathBuf,
@@ -180,12 +185,23 @@ fn import_demo(
     Ok((code, serde_json::json!({"import": o, "headline": h})))
 }
 
+/// `--flows`: see [`FlowShape`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Flows {
+    Demo,
+    LongTail,
+}
+
 pub fn run_demo(a: DemoArgs) -> anyhow::Result<u8> {
     let cfg = DemoConfig {
         seed: a.seed,
         victims: a.victims,
         first_year: a.first_year,
         last_year: a.last_year,
+        flows: match a.flows {
+            Flows::Demo => FlowShape::Demo,
+            Flows::LongTail => FlowShape::LongTail,
+        },
     };
     let files = generate(&cfg, &a.out, a.kanon_only, a.json)?;
     if !a.json {

@@ -6,6 +6,7 @@ mod export;
 mod glotip;
 mod import;
 mod link;
+mod linkage;
 mod out;
 mod release;
 mod serve;
@@ -120,6 +121,10 @@ enum Command {
     Encode(link::EncodeArgs),
     /// Link the encoding files of two or more contributors by Dice similarity (run at the hub).
     LinkEncoded(link::LinkEncodedArgs),
+    /// Privacy-preserving linkage kept in the hub: contributors' encoding submissions, linkage
+    /// runs with person ids and overlap statistics, the review queue and its decisions.
+    #[command(subcommand)]
+    Linkage(linkage::LinkageCommand),
     /// UNODC GLOTIP country statistics: import the published table, query it.
     #[command(subcommand)]
     Glotip(glotip::GlotipCommand),
@@ -164,6 +169,7 @@ fn main() -> ExitCode {
         Command::Link(a) => link::run_link(a),
         Command::Encode(a) => link::run_encode(a),
         Command::LinkEncoded(a) => link::run_link_encoded(a),
+        Command::Linkage(c) => linkage::run(c),
         Command::Serve(a) => serve::run_serve(a),
         Command::User(c) => serve::run_user(c),
         Command::Detect(c) => detect::run(c),

@@ -18,6 +18,7 @@ use cthub_privacy::dp::aggregates::{dp_aggregates, AggregateConfig, AggregateRel
 use cthub_privacy::dp::budget::{epsilon_to_rho, rho_to_epsilon, Conversion};
 use cthub_privacy::dp::evaluate::evaluate;
 use cthub_privacy::dp::synth::{synthesize, SynthConfig};
+use cthub_privacy::dp::workload::{evaluate_workload, worst_pairs, Indicator, IndicatorQuality};
 use cthub_privacy::report::{Audience, Bar, Bars, Report, Section, TableData};
 use cthub_privacy::table::TableBuilder;
 use cthub_privacy::{Generalisation, Table};
@@ -132,7 +133,10 @@ pub struct DpArgs {
     /// attributes are the released columns, their hierarchies the fallback levels.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// A column identifying the person: each person's records are bounded together.
+    /// A column identifying the person: each person's records are bounded together. With the
+    /// store as input, `linkage` takes the person ids of the newest linkage run (`cthub linkage
+    /// run`): records of one person at several organisations are bounded together; records the
+    /// run does not name count as persons of their own.
     #[arg(long)]
     pub person_id: Option<String>,
     /// Records kept per person when --person-id is given.
@@ -246,23 +250,48 @@ fn dataset_of(input: &InputArgs) -> anyhow::Result<(String, String)> {
     })
 }
 
-/// Reads the sensitive table of `input`, whose ledger account `dataset_of` named.
+/// The column holding linkage person ids when `--person-id linkage` reads the store (never
+/// released itself).
+const LINKAGE_PERSON: &str = "linkage_person";
+
+/// Reads the sensitive table of `input`, whose ledger account `dataset_of` named; with
+/// `linkage_persons`, adds the person id of the newest linkage run per record as the column
+/// [`LINKAGE_PERSON`].
 fn load(
     input: &InputArgs,
     (dataset, description): (String, String),
     store: &mut dyn Store,
+    linkage_persons: bool,
 ) -> anyhow::Result<Sensitive> {
     let table = match &input.input {
         Some(p) => Table::from_csv(p, delimiter(&input.delimiter)?)?,
         None => {
             let schema = input.layout.schema();
-            let header: Vec<String> = cthub_standard::crosswalk::columns(schema)
+            let mut header: Vec<String> = cthub_standard::crosswalk::columns(schema)
                 .iter()
                 .map(|c| c.column.to_string())
                 .collect();
+            let persons = if linkage_persons {
+                let Some((_, persons)) = cthub_server::linkage::latest_persons(store)? else {
+                    bail!(
+                        "--person-id linkage needs a linkage run: submit encodings and run \
+                         `cthub linkage run` first"
+                    );
+                };
+                header.push(LINKAGE_PERSON.to_string());
+                Some(persons)
+            } else {
+                None
+            };
             let mut b = TableBuilder::new(header);
             store.for_each_record(input.contribution, &mut |r| {
-                let row = cthub_standard::crosswalk::to_row(schema, &r.record);
+                let mut row = cthub_standard::crosswalk::to_row(schema, &r.record);
+                if let Some(p) = &persons {
+                    row.push(match p.get(&r.id) {
+                        Some(person) => format!("p{person}"),
+                        None => format!("r{}", r.id),
+                    });
+                }
                 b.push(row.iter().map(String::as_str));
                 Ok(())
             })?;
@@ -521,6 +550,8 @@ struct DpJob {
     rho: f64,
     sensitive: Sensitive,
     columns: Vec<String>,
+    /// The person column the release bounds by (`--person-id`, or [`LINKAGE_PERSON`]).
+    person_id: Option<String>,
     /// Hierarchies of `--config`, for the fallback of aggregates.
     configured_hierarchies: Vec<(String, cthub_privacy::Hierarchy)>,
 }
@@ -536,20 +567,31 @@ impl DpJob {
         let account = dataset_of(input)?;
         let dataset = account.0.clone();
         precheck(store.as_mut(), &dataset, rho, &dp.out)?;
-        let sensitive = load(input, account, store.as_mut())?;
+        let linkage = input.input.is_none() && dp.person_id.as_deref() == Some("linkage");
+        let sensitive = load(input, account, store.as_mut(), linkage)?;
         let (configured, configured_hierarchies) = configured_columns(dp, &sensitive.table)?;
         let asked = if dp.columns.is_empty() {
             configured
         } else {
             dp.columns.clone()
         };
-        let columns = select_columns(&sensitive.table, &asked, default_columns);
+        if linkage && asked.iter().any(|c| c == LINKAGE_PERSON) {
+            bail!("{LINKAGE_PERSON} identifies persons and is never released");
+        }
+        let mut columns = select_columns(&sensitive.table, &asked, default_columns);
+        let person_id = if linkage {
+            columns.retain(|c| c != LINKAGE_PERSON);
+            Some(LINKAGE_PERSON.to_string())
+        } else {
+            dp.person_id.clone()
+        };
         Ok(DpJob {
             store,
             dataset,
             rho,
             sensitive,
             columns,
+            person_id,
             configured_hierarchies,
         })
     }
@@ -577,7 +619,7 @@ fn aggregates(a: AggregateArgs) -> anyhow::Result<u8> {
     let (rho, dataset, columns) = (job.rho, job.dataset.clone(), job.columns.clone());
     let mut config = AggregateConfig::new(columns.clone(), rho);
     config.reporting_length = a.length;
-    config.person_id = a.dp.person_id.clone();
+    config.person_id = job.person_id.clone();
     config.max_records_per_person = a.dp.max_records_per_person;
     let configured = std::mem::take(&mut job.configured_hierarchies);
     let owned = fallback_hierarchies(&job.sensitive.table, &columns, &a.hierarchy, configured)?;
@@ -757,7 +799,7 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
     let (rho, dataset, columns) = (job.rho, job.dataset.clone(), job.columns.clone());
     let mut config = SynthConfig::new(rho);
     config.columns = Some(columns.clone());
-    config.person_id = a.dp.person_id.clone();
+    config.person_id = job.person_id.clone();
     config.max_records_per_person = a.dp.max_records_per_person;
     config.seed = a.seed;
     let started = std::time::Instant::now();
@@ -777,6 +819,29 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
     // The quality report compares with the sensitive columns (internal: exact figures).
     let sensitive = project(&job.sensitive.table, &columns)?;
     let quality = evaluate(&sensitive, &synth.table, 3, 10)?;
+    let schema = a.input.layout.schema();
+    let missing = |col: &str, v: &str| match cthub_standard::crosswalk::column(schema, col) {
+        Some(c) => cthub_standard::crosswalk::is_missing(schema, &c.target, v),
+        None => v.trim().is_empty(),
+    };
+    let workload = publication_workload(&columns);
+    let indicators = workload
+        .iter()
+        .map(|ind| {
+            // each indicator's missing rule is its columns' rule in the release layout
+            let cols = ind.columns.clone();
+            let miss = |v: &str| cols.iter().any(|c| missing(c, v));
+            evaluate_workload(
+                &sensitive,
+                &synth.table,
+                std::slice::from_ref(ind),
+                10,
+                &miss,
+            )
+            .map(|mut q| q.remove(0))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let worst = worst_pairs(&sensitive, &synth.table, 5)?;
     let mut public = Report::new(
         "cthub release: differentially private synthetic data",
         Audience::Public,
@@ -905,7 +970,23 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
         }),
         ..Section::default()
     });
-    internal.details = serde_json::to_value(&quality)?;
+    internal.sections.push(workload_section(&indicators));
+    internal.sections.push(Section {
+        title: "The five 2-way marginals that differ most".into(),
+        table: Some(TableData {
+            header: ["columns", "TVD"].map(String::from).to_vec(),
+            rows: worst
+                .iter()
+                .map(|p| vec![p.columns.join(" × "), format!("{:.4}", p.tvd)])
+                .collect(),
+        }),
+        ..Section::default()
+    });
+    public.sections.push(reliability_section(&indicators));
+    let mut details = serde_json::to_value(&quality)?;
+    details["workload"] = serde_json::to_value(&indicators)?;
+    details["worst_pairs"] = serde_json::to_value(&worst)?;
+    internal.details = details;
     let files = [
         ("synthetic.csv", table_csv(&synth.table)?),
         ("report.json", public.to_json()?.into_bytes()),
@@ -929,6 +1010,11 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
             "out": a.dp.out, "dataset": dataset, "rho": rho, "epsilon": a.dp.epsilon,
             "delta": a.dp.delta, "synthetic_records": synth.table.n_rows(),
             "tvd": { "1": quality.tvd(1), "2": quality.tvd(2), "3": quality.tvd(3) },
+            "workload": indicators.iter().map(|q| serde_json::json!({
+                "indicator": q.name, "tvd": q.tvd,
+                "fabricated_record_share": q.fabricated_record_share,
+                "top_k": q.top_k, "top_k_kept": q.top_k_kept,
+            })).collect::<Vec<_>>(),
             "seconds": seconds, "ledger": acc, "release_id": registered.id,
         }));
     } else {
@@ -943,6 +1029,105 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
         print_ledger_line(&acc);
     }
     Ok(exit::OK)
+}
+
+/// The figures the hub publishes from a release (the dashboard's indicators), as far as the
+/// release has their columns: flows, sex × age, year trend, exploitation type × sex.
+fn publication_workload(columns: &[String]) -> Vec<Indicator> {
+    let candidates = [
+        Indicator::new(
+            "flows (citizenship → country of exploitation)",
+            &["citizenship", "CountryOfExploitation"],
+        ),
+        Indicator::new("sex × age band", &["gender", "ageBroad"]),
+        Indicator::new("year of registration", &["yearOfRegistration"]),
+        Indicator::new("forced labour × sex", &["isForcedLabour", "gender"]),
+        Indicator::new("sexual exploitation × sex", &["isSexualExploit", "gender"]),
+    ];
+    candidates
+        .into_iter()
+        .filter(|i| i.columns.iter().all(|c| columns.contains(c)))
+        .collect()
+}
+
+/// Thresholds under which a published indicator of a synthetic release is called reliable.
+const RELIABLE_TVD: f64 = 0.15;
+const RELIABLE_FABRICATED: f64 = 0.05;
+
+fn reliable(q: &IndicatorQuality) -> bool {
+    q.tvd <= RELIABLE_TVD
+        && q.fabricated_record_share <= RELIABLE_FABRICATED
+        && (q.top_k == 0 || q.top_k_kept * 10 >= q.top_k * 8)
+}
+
+/// The internal per-indicator table: exact figures, for the data holder.
+fn workload_section(indicators: &[IndicatorQuality]) -> Section {
+    Section {
+        title: "The published figures, one by one (records with a value in every column)".into(),
+        text: format!(
+            "Averages hide failures: each indicator is compared on its own. Reliable means TVD ≤              {RELIABLE_TVD}, at most {:.0}% of synthetic records on combinations absent from the              data, and at least 8 of the true top 10 among the synthetic top 10.",
+            RELIABLE_FABRICATED * 100.0
+        ),
+        table: Some(TableData {
+            header: [
+                "indicator",
+                "TVD",
+                "fabricated records",
+                "top-10 kept",
+                "cells (data / synthetic / fabricated)",
+                "reliable",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: indicators
+                .iter()
+                .map(|q| {
+                    vec![
+                        q.name.clone(),
+                        format!("{:.4}", q.tvd),
+                        format!("{:.1}%", q.fabricated_record_share * 100.0),
+                        format!("{} of {}", q.top_k_kept, q.top_k),
+                        format!(
+                            "{} / {} / {}",
+                            q.sensitive_cells, q.synthetic_cells, q.fabricated_cells
+                        ),
+                        if reliable(q) { "yes" } else { "no" }.to_string(),
+                    ]
+                })
+                .collect(),
+        }),
+        ..Section::default()
+    }
+}
+
+/// The public counterpart: which indicators are reliable at this ε, in words, without the exact
+/// figures (they are computed on the sensitive data).
+fn reliability_section(indicators: &[IndicatorQuality]) -> Section {
+    let (ok, weak): (Vec<_>, Vec<_>) = indicators.iter().partition(|q| reliable(q));
+    let names = |v: &[&IndicatorQuality]| {
+        v.iter()
+            .map(|q| q.name.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut text = String::new();
+    if !ok.is_empty() {
+        text.push_str(&format!(
+            "Close to the data at this privacy budget: {}. ",
+            names(&ok)
+        ));
+    }
+    if !weak.is_empty() {
+        text.push_str(&format!(
+            "Not reliable at this privacy budget (distorted, or showing combinations the data              does not contain): {}. Read these from the DP aggregates release instead.",
+            names(&weak)
+        ));
+    }
+    Section {
+        title: "Which figures to trust".into(),
+        text,
+        ..Section::default()
+    }
 }
 
 fn kanon(a: KanonArgs) -> anyhow::Result<u8> {
@@ -960,7 +1145,7 @@ fn kanon(a: KanonArgs) -> anyhow::Result<u8> {
     }
     let cfg = cthub_privacy::ReleaseConfig::from_path(&a.config)?;
     let mut store = cthub_store::open(&a.input.store.database)?;
-    let s = load(&a.input, dataset_of(&a.input)?, store.as_mut())?;
+    let s = load(&a.input, dataset_of(&a.input)?, store.as_mut(), false)?;
     let base = a.config.parent().unwrap_or(Path::new("."));
     let problem = cfg.resolve(&s.table, base)?;
     let release = cthub_privacy::anonymise(&s.table, &problem)?;

@@ -1,6 +1,6 @@
 //! Citizenship → country-of-exploitation flows.
 //!
-//! Two parts, mixed 60/40 for case-management records:
+//! Two parts, mixed 60/40 for case-management records (82/18 for [`crate::FlowShape::LongTail`]):
 //!
 //! * a **head** of named corridors that dominate the published CTDC maps (UA→RU, PH→PH, KH→TH,
 //!   MD→RU, ID→MY, MM→TH, NP→IN, BY→RU, ...), each tilted towards sexual or labour exploitation;
@@ -130,8 +130,6 @@ const HOTLINE: &[(&str, &str, f64)] = &[
     ("RU", "US", 0.3),
 ];
 
-/// Share of case-management flows drawn from the named corridors.
-const HEAD_SHARE: f64 = 0.6;
 /// Within the tail: share exploited in their own country.
 const TAIL_DOMESTIC: f64 = 0.38;
 /// Within the tail's cross-border flows: share going to a neighbour of the same subregion.
@@ -220,14 +218,16 @@ pub(crate) enum FlowKind {
 }
 
 impl FlowTables {
-    pub(crate) fn build() -> Self {
+    /// Tables with `head_share` of case-management flows on the named corridors (the demo:
+    /// 0.6; see [`crate::FlowShape`]).
+    pub(crate) fn build(head_share: f64) -> Self {
         let mut flows = Vec::new();
         let mut weights: Vec<(f64, Tilt)> = Vec::new();
 
         let head_total: f64 = HEAD.iter().map(|h| h.2).sum();
         for &(c, e, w, t) in HEAD {
             flows.push(flow(c, e));
-            weights.push((HEAD_SHARE * w / head_total, t));
+            weights.push((head_share * w / head_total, t));
         }
 
         // Zipf–Mandelbrot weights 1/(rank + 2): only a division, so platform independent.
@@ -240,7 +240,7 @@ impl FlowTables {
             v
         };
         for (r, &o) in ORIGINS.iter().enumerate() {
-            let mass = (1.0 - HEAD_SHARE) * rank_weight(r) / origin_total;
+            let mass = (1.0 - head_share) * rank_weight(r) / origin_total;
             flows.push(flow(o, o));
             weights.push((mass * TAIL_DOMESTIC, N));
 
@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn every_code_is_an_iso_3166_alpha2_code() {
-        let tables = FlowTables::build();
+        let tables = FlowTables::build(crate::FlowShape::Demo.head_share());
         for code in tables.codes() {
             assert!(
                 keshvar::Alpha2::try_from(code).is_ok(),
@@ -348,7 +348,7 @@ mod tests {
 
     #[test]
     fn domestic_flows_are_a_large_minority() {
-        let tables = FlowTables::build();
+        let tables = FlowTables::build(crate::FlowShape::Demo.head_share());
         for kind in [FlowKind::Other, FlowKind::Sexual, FlowKind::Labour] {
             let d = tables.domestic_share(kind);
             println!("{kind:?}: domestic {d:.3}");

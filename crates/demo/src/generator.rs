@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::columns::{self, exploit, labour, means, recruiter, sex, FlagGroup};
 use crate::flows::{Flow, FlowKind, FlowTables};
 use crate::sampling::{chance, pick, Categorical};
-use crate::{DemoConfig, DemoError};
+use crate::{DemoConfig, DemoError, FlowShape};
 use cthub_standard::ctdc::{AGE_BANDS, KANON_2018_COLUMNS};
 
 /// `Datasource` value of case-management records.
@@ -219,10 +219,14 @@ struct Tables {
     forms: [[Categorical; 2]; 3],
 }
 
-fn tables() -> &'static Tables {
-    static TABLES: OnceLock<Tables> = OnceLock::new();
-    TABLES.get_or_init(|| Tables {
-        flows: FlowTables::build(),
+fn tables(shape: FlowShape) -> &'static Tables {
+    static TABLES: [OnceLock<Tables>; 2] = [OnceLock::new(), OnceLock::new()];
+    let slot = match shape {
+        FlowShape::Demo => 0,
+        FlowShape::LongTail => 1,
+    };
+    TABLES[slot].get_or_init(|| Tables {
+        flows: FlowTables::build(shape.head_share()),
         genders: Categorical::new(GENDER_WEIGHTS),
         ages: AGE_WEIGHTS.map(Categorical::new),
         forms: FORM_WEIGHTS.map(|by_minor| by_minor.map(Categorical::new)),
@@ -288,7 +292,7 @@ impl DemoGenerator {
         DemoGenerator {
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),
             remaining: cfg.victims,
-            tables: tables(),
+            tables: tables(cfg.flows),
             years: Categorical::new((first_year..=last_year).map(year_weight)),
             year_text: (first_year..=last_year).map(|y| y.to_string()).collect(),
             unmodelled,

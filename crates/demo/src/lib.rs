@@ -106,6 +106,36 @@ pub struct DemoConfig {
     pub first_year: u16,
     /// Last year of registration (inclusive).
     pub last_year: u16,
+    /// How the citizenship → country-of-exploitation flows are spread.
+    pub flows: FlowShape,
+}
+
+/// The shape of the flows (citizenship → country of exploitation) of case-management records.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlowShape {
+    /// The demo's shape: 60% of case-management records on ~50 named corridors, 40% over a
+    /// wide tail (thousands of country pairs, ~140 citizenships).
+    #[default]
+    Demo,
+    /// The shape of real CTDC-like data that is hard for DP synthesis: 82% of
+    /// case-management records on the named corridors (with the hotline's own corridors,
+    /// about 100 pairs carry 90% of all flows), the rest spread thinly over the same
+    /// ~140 citizenships and ~160 countries of exploitation, so most pairs hold under 20
+    /// records.
+    LongTail,
+}
+
+impl FlowShape {
+    /// Share of case-management flows drawn from the named corridors.
+    pub(crate) fn head_share(self) -> f64 {
+        match self {
+            FlowShape::Demo => 0.6,
+            FlowShape::LongTail => 0.82,
+        }
+    }
 }
 
 impl Default for DemoConfig {
@@ -116,6 +146,7 @@ impl Default for DemoConfig {
             victims: 200_000,
             first_year: 2002,
             last_year: 2023,
+            flows: FlowShape::Demo,
         }
     }
 }

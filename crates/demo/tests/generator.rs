@@ -345,6 +345,63 @@ fn flows_are_heavy_tailed_with_big_corridors() {
     }
 }
 
+/// Pair counts of the known flows of `rows`: (pair counts largest first, citizenships,
+/// countries of exploitation).
+fn flow_shape(rows: &[Vec<String>]) -> (Vec<usize>, usize, usize) {
+    let (c, d) = (idx("citizenship"), idx("CountryOfExploitation"));
+    let known = |v: &str| v != "00" && v != "-99" && v != "Unknown";
+    let mut pairs: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let (mut cits, mut coes) = (BTreeMap::new(), BTreeMap::new());
+    for r in rows.iter().filter(|r| known(&r[c]) && known(&r[d])) {
+        *pairs.entry((&r[c], &r[d])).or_insert(0) += 1;
+        *cits.entry(&r[c]).or_insert(0) += 1;
+        *coes.entry(&r[d]).or_insert(0) += 1;
+    }
+    let mut counts: Vec<usize> = pairs.into_values().collect();
+    counts.sort_unstable_by(|a, b| b.cmp(a));
+    (counts, cits.len(), coes.len())
+}
+
+#[test]
+fn long_tail_flows_have_a_concentrated_head_and_a_thin_wide_tail() {
+    let rows = rows(DemoConfig {
+        seed: 2002,
+        victims: 50_000,
+        flows: cthub_demo::FlowShape::LongTail,
+        ..DemoConfig::default()
+    });
+    let (counts, cits, coes) = flow_shape(&rows);
+    let total: usize = counts.iter().sum();
+    let mut acc = 0;
+    let head = counts
+        .iter()
+        .position(|&n| {
+            acc += n;
+            acc * 10 >= total * 9
+        })
+        .unwrap()
+        + 1;
+    let small = counts.iter().filter(|&&n| n < 20).count();
+    println!(
+        "long tail: {total} flow records, {} pairs, {head} pairs carry 90%, {small} pairs under 20, {cits} citizenships, {coes} countries of exploitation",
+        counts.len()
+    );
+    assert!(cits >= 100 && coes >= 100, "{cits} × {coes}");
+    assert!(
+        (50..=150).contains(&head),
+        "{head} pairs carry 90% of flows"
+    );
+    assert!(small >= 1_000, "{small} pairs under 20 records");
+    // the demo's own shape is much flatter
+    let (demo, _, _) = flow_shape(&sample()[..50_000]);
+    let demo_total: usize = demo.iter().sum();
+    let demo_top100: usize = demo.iter().take(100).sum();
+    assert!(
+        demo_top100 * 10 < demo_total * 8,
+        "the demo shape changed: its top 100 pairs carry {demo_top100} of {demo_total}"
+    );
+}
+
 #[test]
 fn namibia_is_a_country_not_a_missing_value() {
     let rows = sample();
@@ -393,6 +450,7 @@ fn reversed_years_are_rejected_by_try_new_and_swapped_by_new() {
         last_year: 2010,
         victims: 10,
         seed: 1,
+        flows: cthub_demo::FlowShape::Demo,
     };
     assert!(matches!(
         DemoGenerator::try_new(bad),
@@ -429,7 +487,7 @@ proptest! {
         first in 1995u16..2030,
         span in 0u16..12,
     ) {
-        let c = DemoConfig { seed, victims, first_year: first, last_year: first + span };
+        let c = DemoConfig { seed, victims, first_year: first, last_year: first + span, ..DemoConfig::default() };
         let produced = rows(c);
         prop_assert_eq!(produced.len(), victims);
         for row in &produced {

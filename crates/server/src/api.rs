@@ -60,6 +60,20 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/tokens", get(tokens).post(create_token))
         .route("/api/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/audit", get(audit))
+        .route(
+            "/api/linkage/submissions",
+            get(linkage_submissions)
+                .post(linkage_submit)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/api/linkage/runs", get(linkage_runs).post(linkage_run))
+        .route("/api/linkage/runs/{id}", get(linkage_run_get))
+        .route("/api/linkage/runs/{id}/review", get(linkage_review))
+        .route("/api/linkage/runs/{id}/persons", get(linkage_persons))
+        .route(
+            "/api/linkage/decisions",
+            get(linkage_decisions).post(linkage_decide),
+        )
         .layer(DefaultBodyLimit::max(1024 * 1024))
 }
 
@@ -1137,6 +1151,259 @@ async fn audit(
     ))
 }
 
+// ------------------------------------------------------------------ record linkage
+
+#[utoipa::path(get, path = "/api/linkage/submissions", tag = "linkage", responses((status = 200, description = "encoding submissions the caller may see (contributors: their organisation's), newest first")))]
+async fn linkage_submissions(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<cthub_store::linkage::LinkageSubmission>>> {
+    let org = own_org(&caller)?;
+    Ok(Json(
+        st.pool
+            .run(move |s| Ok(cthub_store::linkage::submissions(s, org.map(|o| o.id))?))
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/linkage/submissions", tag = "linkage", params(UploadQuery),
+    request_body(content_type = "multipart/form-data", description = "field `file`: the encoding file written by `cthub encode`"),
+    responses((status = 201, description = "stored for the next linkage run"), (status = 400, description = "not an encoding file, or another schema than the other organisations'"),
+        (status = 409, description = "the same file was submitted before")))]
+async fn linkage_submit(
+    State(st): State<AppState>,
+    caller: Caller,
+    Query(q): Query<UploadQuery>,
+    mut mp: Multipart,
+) -> ApiResult<Response> {
+    let u = caller.require(&[Role::Contributor, Role::Admin])?.clone();
+    let org_id = match (u.role, &u.organisation, q.organisation) {
+        (Role::Contributor, Some(o), _) => o.id,
+        (Role::Admin, _, Some(o)) => o,
+        _ => {
+            return Err(ApiError::bad_request(
+                "admins choose the organisation: ?organisation=<id>",
+            ))
+        }
+    };
+    let mut file = None;
+    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("encodings.json").to_string();
+            let bytes = field.bytes().await.map_err(multipart_error)?;
+            file = Some((name, bytes));
+        }
+    }
+    let (name, bytes) =
+        file.ok_or_else(|| ApiError::bad_request("no multipart field named `file`"))?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("the file is empty"));
+    }
+    let actor = caller.actor();
+    let saved = st
+        .pool
+        .run(move |s| {
+            if hub::organisation(s, org_id)?.is_none() {
+                return Ok(Err(ApiError::not_found(format!(
+                    "no organisation {org_id}"
+                ))));
+            }
+            let set = match crate::linkage::check_submission(s, org_id, &bytes) {
+                Ok(set) => set,
+                Err(e) => return Ok(Err(ApiError::bad_request(format!("{name}: {e:#}")))),
+            };
+            use sha2::Digest;
+            let sha = hex::encode(sha2::Sha256::digest(&bytes));
+            Ok(Ok(cthub_store::linkage::save_submission(
+                s,
+                cthub_store::linkage::NewSubmission {
+                    organisation_id: org_id,
+                    submitted_by: &actor,
+                    file_name: &name,
+                    sha256: &sha,
+                    fingerprint: &set.fingerprint,
+                    records: set.len() as u64,
+                    content: bytes.to_vec(),
+                },
+            )?))
+        })
+        .await??;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/linkage/runs", tag = "linkage", responses((status = 200, description = "linkage runs, newest first, each with its summary and overlap statistics")))]
+async fn linkage_runs(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<cthub_store::linkage::LinkageRun>>> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(
+        st.pool.run(|s| Ok(cthub_store::linkage::runs(s)?)).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LinkageRunBody {
+    /// Dice similarity at or above which two records are the same person (default 0.8).
+    pub match_threshold: Option<f64>,
+    /// Dice similarity at or above which an unmatched pair is queued for review (default 0.7).
+    pub review_threshold: Option<f64>,
+    /// Compare only pairs sharing a keyed blocking value (default true).
+    pub use_blocking: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/api/linkage/runs", tag = "linkage", request_body = LinkageRunBody,
+    responses((status = 201, description = "the stored run"), (status = 400, description = "bad thresholds, or fewer than two organisations submitted")))]
+async fn linkage_run(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(b): Json<LinkageRunBody>,
+) -> ApiResult<Response> {
+    caller.require(&[Role::Admin])?;
+    let d = cthub_link::pprl::hub::HubParams::default();
+    let params = cthub_link::pprl::hub::HubParams {
+        match_threshold: b.match_threshold.unwrap_or(d.match_threshold),
+        review_threshold: b.review_threshold.unwrap_or(d.review_threshold),
+        use_blocking: b.use_blocking.unwrap_or(d.use_blocking),
+    };
+    params
+        .check()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let actor = caller.actor();
+    let run = st
+        .pool
+        .run(move |s| {
+            if cthub_store::linkage::latest_submissions(s)?.len() < 2 {
+                return Ok(Err(ApiError::bad_request(
+                    "linkage needs encodings from at least two organisations",
+                )));
+            }
+            Ok(Ok(crate::linkage::run_linkage(s, params, &actor)?.0))
+        })
+        .await??;
+    Ok((StatusCode::CREATED, Json(run)).into_response())
+}
+
+async fn run_or_404(st: &AppState, id: i64) -> ApiResult<cthub_store::linkage::LinkageRun> {
+    st.pool
+        .run(move |s| Ok(cthub_store::linkage::run(s, Some(id))?))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no linkage run {id}")))
+}
+
+#[utoipa::path(get, path = "/api/linkage/runs/{id}", tag = "linkage", params(("id" = i64, Path)), responses((status = 200, description = "the run with its summary and overlap statistics"), (status = 404, description = "no such run")))]
+async fn linkage_run_get(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<cthub_store::linkage::LinkageRun>> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(run_or_404(&st, id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewQuery {
+    /// Only pairs without a decision yet (default true).
+    pub pending: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/linkage/runs/{id}/review", tag = "linkage", params(("id" = i64, Path), ReviewQuery), responses((status = 200, description = "the run's uncertain and conflicting pairs, most similar first, with any decision taken since")))]
+async fn linkage_review(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<ReviewQuery>,
+) -> ApiResult<Json<Value>> {
+    caller.require(&[Role::Admin])?;
+    run_or_404(&st, id).await?;
+    let pending = q.pending.unwrap_or(true);
+    let pairs = st
+        .pool
+        .run(move |s| Ok(cthub_store::linkage::review_queue(s, id, pending)?))
+        .await?;
+    Ok(Json(
+        json!({"run": id, "pending_only": pending, "pairs": pairs}),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/linkage/runs/{id}/persons", tag = "linkage", params(("id" = i64, Path)), responses((status = 200, description = "persons known to two or more organisations, with each record's organisation, reference and case record (audited)")))]
+async fn linkage_persons(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    caller.require(&[Role::Admin])?;
+    run_or_404(&st, id).await?;
+    let actor = caller.actor();
+    let persons = st
+        .pool
+        .run(move |s| {
+            let p = crate::linkage::linked_persons(s, id)?;
+            s.record_audit(
+                &actor,
+                "linkage.persons.read",
+                json!({"run": id, "persons": p.len()}),
+            )?;
+            Ok(p)
+        })
+        .await?;
+    let list: Vec<Value> = persons
+        .into_iter()
+        .map(|(person, records)| json!({"person": person, "records": records}))
+        .collect();
+    Ok(Json(json!({"run": id, "persons": list})))
+}
+
+#[utoipa::path(get, path = "/api/linkage/decisions", tag = "linkage", responses((status = 200, description = "every decision taken on a pair")))]
+async fn linkage_decisions(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<cthub_store::linkage::LinkDecision>>> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(
+        st.pool
+            .run(|s| Ok(cthub_store::linkage::decisions(s)?))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LinkSideBody {
+    pub organisation_id: i64,
+    pub record_ref: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DecisionBody {
+    pub a: LinkSideBody,
+    pub b: LinkSideBody,
+    /// accept (the same person) or reject (different persons)
+    pub decision: String,
+}
+
+#[utoipa::path(post, path = "/api/linkage/decisions", tag = "linkage", request_body = DecisionBody,
+    responses((status = 200, description = "recorded; applies from the next run"), (status = 400, description = "not accept/reject, or both records of one organisation")))]
+async fn linkage_decide(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(b): Json<DecisionBody>,
+) -> ApiResult<Json<cthub_store::linkage::LinkDecision>> {
+    caller.require(&[Role::Admin])?;
+    let actor = caller.actor();
+    let side = |x: LinkSideBody| cthub_store::linkage::LinkSide {
+        organisation_id: x.organisation_id,
+        record_ref: x.record_ref,
+    };
+    let (a, bb) = (side(b.a), side(b.b));
+    let decision = b.decision;
+    Ok(Json(
+        st.pool
+            .run(move |s| Ok(cthub_store::linkage::decide(s, a, bb, &decision, &actor)?))
+            .await?,
+    ))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "cthub", description = "The counter-trafficking data hub: contributions, analytics, releases and administration. See docs/API.md."),
@@ -1144,10 +1411,12 @@ async fn audit(
         health, ready, session, login, logout, sources, filters, indicator_list, indicator, countries,
         releases, release, release_file, publish, ledger, sql, contributions, records, upload, uploads,
         upload_get, upload_report, upload_commit, upload_discard, organisations, create_organisation,
-        users, create_user, update_user, tokens, create_token, revoke_token, audit
+        users, create_user, update_user, tokens, create_token, revoke_token, audit,
+        linkage_submissions, linkage_submit, linkage_runs, linkage_run, linkage_run_get, linkage_review,
+        linkage_persons, linkage_decisions, linkage_decide
     ),
-    components(schemas(LoginBody, SqlBody, NewOrganisation, NewUser, UserPatch, NewToken)),
-    tags((name = "service"), (name = "accounts"), (name = "analytics"), (name = "releases"), (name = "contributions"), (name = "admin"))
+    components(schemas(LoginBody, SqlBody, NewOrganisation, NewUser, UserPatch, NewToken, LinkageRunBody, LinkSideBody, DecisionBody)),
+    tags((name = "service"), (name = "accounts"), (name = "analytics"), (name = "releases"), (name = "contributions"), (name = "admin"), (name = "linkage"))
 )]
 pub struct ApiDoc;
 

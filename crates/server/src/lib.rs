@@ -26,7 +26,9 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod conn;
 pub mod error;
+pub mod linkage;
 pub mod pool;
 pub mod upload;
 pub mod web;
@@ -65,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn(error::add_request_id))
+        .layer(axum::middleware::from_fn(conn::close_if_body_unread))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

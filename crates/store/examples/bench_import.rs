@@ -91,7 +91,7 @@ fn main() {
             let url = args
                 .get(2)
                 .cloned()
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_string());
+                .unwrap_or_else(|| "postgres://postgres:postgres@127.0.0.1:5432/test".to_string());
             let schema = format!("cthub_bench_{pid}");
             let loc = format!(
                 "{url}{}schema={schema}",

@@ -49,6 +49,7 @@ use serde::Serialize;
 mod batch;
 mod facts;
 pub mod hub;
+pub mod linkage;
 mod migrations;
 mod pg;
 mod piped;

@@ -35,6 +35,7 @@
 
 pub mod attack;
 pub mod dice;
+pub mod hub;
 
 use std::collections::HashMap;
 

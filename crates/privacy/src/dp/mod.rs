@@ -30,6 +30,7 @@ pub(crate) mod marginal;
 pub mod noise;
 pub(crate) mod pgm;
 pub mod synth;
+pub mod workload;
 
 use std::collections::HashMap;
 

@@ -1,6 +1,6 @@
 //! A real server on a loopback port over a real store: SQLite in a temporary directory, or
 //! PostgreSQL in a fresh schema (`CTHUB_TEST_DATABASE_URL`, default
-//! `postgres://postgres@127.0.0.1:5432/test`; skipped with a visible line when unreachable
+//! `postgres://postgres:postgres@127.0.0.1:5432/test`; skipped with a visible line when unreachable
 //! unless `CTHUB_REQUIRE_POSTGRES=1`).
 
 #![allow(dead_code)]
@@ -26,7 +26,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 fn pg_url() -> String {
     std::env::var("CTHUB_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/test".into())
 }
 
 /// `Some(location)` for the backend, `None` (after printing SKIPPED) when PostgreSQL is absent.
@@ -112,7 +112,7 @@ impl TestServer {
             let _ = tx.send(());
         }
         if let Some(h) = self.handle.take() {
-            h.await.unwrap();
+            join_server(h).await;
         }
         if let Some(schema) = self.pg_schema.take() {
             blocking(move || {
@@ -123,6 +123,28 @@ impl TestServer {
             .await;
         }
     }
+}
+
+/// The longest a test waits for one request, or for the server to shut down.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// An HTTP client whose every request has a deadline (no test hangs on a silent server).
+pub fn http_client(cookies: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(cookies)
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(DEADLINE)
+        .build()
+        .unwrap()
+}
+
+/// Waits for the server task after its shutdown signal, failing by name after [`DEADLINE`]
+/// (graceful shutdown waits for open connections: a leaked one must not hang the suite).
+pub async fn join_server<T>(h: tokio::task::JoinHandle<T>) -> T {
+    tokio::time::timeout(DEADLINE, h)
+        .await
+        .expect("the server did not shut down within 60 s of its shutdown signal")
+        .unwrap()
 }
 
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -139,10 +161,7 @@ pub struct Client {
 impl Client {
     pub fn public(s: &TestServer) -> Client {
         Client {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap(),
+            http: http_client(true),
             csrf: None,
             base: s.url(""),
         }
@@ -342,4 +361,41 @@ fn seed_store(st: &mut dyn cthub_store::Store) -> Seed {
         unpublished,
         to_publish,
     }
+}
+
+/// The linkage schema of the tests' encodings (first name, last name, date of birth).
+pub const LINKAGE_SCHEMA: &str = r#"
+filter_bits = 1024
+[[fields]]
+name = "first"
+k = 20
+[[fields]]
+name = "last"
+k = 20
+[[fields]]
+name = "dob"
+k = 10
+q = 1
+normalize = "digits"
+"#;
+
+/// The shared secret of the tests' parties.
+pub const LINKAGE_SECRET: &[u8] = b"the parties' shared test secret";
+
+/// An encoding file as `cthub encode` writes it: `rows` are (record id, first, last, dob).
+pub fn encodings(rows: &[(&str, &str, &str, &str)], secret: &[u8]) -> Vec<u8> {
+    use cthub_link::pprl::{Encoder, LinkageSchema};
+    let enc = Encoder::new(LinkageSchema::from_toml(LINKAGE_SCHEMA).unwrap(), secret).unwrap();
+    let ids: Vec<String> = rows.iter().map(|r| r.0.to_string()).collect();
+    let col = |k: usize| -> Vec<String> {
+        rows.iter()
+            .map(|r| [r.1, r.2, r.3][k].to_string())
+            .collect()
+    };
+    let (a, b, c) = (col(0), col(1), col(2));
+    enc.encode(&ids, &[&a, &b, &c])
+        .unwrap()
+        .to_json()
+        .unwrap()
+        .into_bytes()
 }

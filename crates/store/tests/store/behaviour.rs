@@ -1,6 +1,6 @@
 //! The store's behaviour, checked identically on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use cthub_ingest::{ImportIssue, ImportSummary, ImportedRow, Severity, SourceInfo, WITHHELD};
@@ -27,6 +27,7 @@ on_both_backends!(
     privacy_ledger_enforces_budgets,
     concurrent_charges_never_overspend,
     glotip_imports_round_trip,
+    linkage_round_trip,
 );
 
 fn country(s: &str) -> Country {
@@ -1027,4 +1028,137 @@ NAM,Namibia,Africa,Sub-Saharan Africa,Detected trafficking victims,Total,Total,T
         .unwrap()
         .iter()
         .any(|e| e.action == "glotip-import"));
+}
+
+fn linkage_round_trip(fx: &Fixture) {
+    use cthub_store::hub;
+    use cthub_store::linkage::{self, LinkSide, NewRun, NewSubmission, PersonLink, ReviewEntry};
+    let mut s = fx.open();
+    let a = hub::create_organisation(s.as_mut(), "Org A", "admin").unwrap();
+    let b = hub::create_organisation(s.as_mut(), "Org B", "admin").unwrap();
+    fn sub(org: i64, sha: &str) -> NewSubmission<'_> {
+        NewSubmission {
+            organisation_id: org,
+            submitted_by: "contrib",
+            file_name: "enc.json",
+            sha256: sha,
+            fingerprint: "fp1",
+            records: 2,
+            content: sha.as_bytes().to_vec(),
+        }
+    }
+    linkage::save_submission(s.as_mut(), sub(a.id, "s1")).unwrap();
+    let newest_a = linkage::save_submission(s.as_mut(), sub(a.id, "s2")).unwrap();
+    linkage::save_submission(s.as_mut(), sub(b.id, "s3")).unwrap();
+    assert!(matches!(
+        linkage::save_submission(s.as_mut(), sub(b.id, "s1")),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        linkage::save_submission(s.as_mut(), sub(a.id + b.id + 10, "s9")),
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(
+        linkage::submissions(s.as_mut(), Some(a.id)).unwrap().len(),
+        2
+    );
+    let latest = linkage::latest_submissions(s.as_mut()).unwrap();
+    assert_eq!(latest.len(), 2);
+    assert_eq!(latest[0].0.id, newest_a.id);
+    assert_eq!(latest[0].1, b"s2");
+
+    // Decisions: canonical order, replaced on a second word, refused within one organisation.
+    let side = |o: i64, r: &str| LinkSide {
+        organisation_id: o,
+        record_ref: r.to_string(),
+    };
+    linkage::decide(
+        s.as_mut(),
+        side(b.id, "b1"),
+        side(a.id, "a1"),
+        "accept",
+        "op",
+    )
+    .unwrap();
+    let d = linkage::decide(
+        s.as_mut(),
+        side(a.id, "a1"),
+        side(b.id, "b1"),
+        "reject",
+        "op2",
+    )
+    .unwrap();
+    assert_eq!(d.a, side(a.id, "a1"));
+    let all = linkage::decisions(s.as_mut()).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].decision, "reject");
+    assert_eq!(all[0].decided_by, "op2");
+    assert!(linkage::decide(s.as_mut(), side(a.id, "x"), side(a.id, "y"), "accept", "op").is_err());
+    assert!(linkage::decide(s.as_mut(), side(a.id, "x"), side(b.id, "y"), "maybe", "op").is_err());
+
+    // A run with more persons than one INSERT chunk.
+    let mut persons = Vec::new();
+    for i in 0..1000i64 {
+        persons.push(PersonLink {
+            person: i / 2 + 1,
+            organisation_id: if i % 2 == 0 { a.id } else { b.id },
+            record_ref: format!("r{i}"),
+            case_record_id: (i < 10).then_some(i + 100),
+        });
+    }
+    let review = vec![
+        ReviewEntry {
+            a: side(b.id, "b1"),
+            b: side(a.id, "a1"),
+            similarity: 0.75,
+            reason: "uncertain".into(),
+        },
+        ReviewEntry {
+            a: side(a.id, "a2"),
+            b: side(b.id, "b2"),
+            similarity: 0.9,
+            reason: "conflict".into(),
+        },
+    ];
+    let run = linkage::save_run(
+        s.as_mut(),
+        NewRun {
+            created_by: "op",
+            fingerprint: "fp1",
+            match_threshold: 0.8,
+            review_threshold: 0.7,
+            submissions: vec![newest_a.id],
+            summary: serde_json::json!({"persons": 500}),
+            persons: &persons,
+            review: &review,
+        },
+    )
+    .unwrap();
+    assert_eq!(run.summary["persons"], 500);
+    assert_eq!(linkage::run(s.as_mut(), None).unwrap().unwrap().id, run.id);
+    assert_eq!(linkage::runs(s.as_mut()).unwrap().len(), 1);
+    assert_eq!(
+        linkage::person_links(s.as_mut(), run.id).unwrap().len(),
+        1000
+    );
+    let by_case = linkage::persons_by_case_record(s.as_mut(), run.id).unwrap();
+    assert_eq!(by_case.len(), 10);
+    assert_eq!(by_case[&103], 2);
+    let q = linkage::review_queue(s.as_mut(), run.id, false).unwrap();
+    assert_eq!(q.len(), 2);
+    assert_eq!(q[0].entry.similarity, 0.9, "most similar first");
+    let decided = q.iter().find(|r| r.entry.reason == "uncertain").unwrap();
+    assert_eq!(
+        decided.entry.a,
+        side(a.id, "a1"),
+        "stored in canonical order"
+    );
+    assert_eq!(decided.decision.as_deref(), Some("reject"));
+    let pending = linkage::review_queue(s.as_mut(), run.id, true).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].entry.reason, "conflict");
+    let audit = s.audit_log().unwrap();
+    for action in ["linkage.submit", "linkage.decide", "linkage.run"] {
+        assert!(audit.iter().any(|e| e.action == action), "{action} audited");
+    }
 }

@@ -1,6 +1,6 @@
 //! `cthub detect …` end to end: generated corpora (always) and EMSCAD (skipped without ../shared).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -8,13 +8,14 @@ use std::process::{Command, Output};
 use common::{ok, text};
 
 fn cthub(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cthub"))
-        .args(args)
-        .env_remove("CTHUB_EMSCAD_DIR")
-        .env_remove("CTHUB_DETECT_KEY_FILE")
-        .current_dir(cwd)
-        .output()
-        .expect("run cthub")
+    common::run(
+        Command::new(env!("CARGO_BIN_EXE_cthub"))
+            .args(args)
+            .env_remove("CTHUB_EMSCAD_DIR")
+            .env_remove("CTHUB_DETECT_KEY_FILE")
+            .current_dir(cwd),
+        args,
+    )
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! upload → report → commit → analytics; sessions, CSRF, rate limiting, tokens; releases and
 //! the analysts' SQL; the dashboard's static files.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;
@@ -180,7 +180,7 @@ async fn sessions_csrf_rate_limit_and_tokens() {
     let admin = Client::login(&server, "admin").await;
 
     // Cookie flags.
-    let r = reqwest::Client::new()
+    let r = http_client(false)
         .post(server.url("/api/session"))
         .json(&json!({"username": "admin", "password": PASSWORD}))
         .send()
@@ -217,7 +217,7 @@ async fn sessions_csrf_rate_limit_and_tokens() {
     assert_eq!(s, 409, "duplicate names are a conflict");
 
     // Login rate limit: 3 failures (test config), then 429 even with the right password.
-    let anon = reqwest::Client::new();
+    let anon = http_client(false);
     for _ in 0..3 {
         let (s, _) = send(
             anon.post(server.url("/api/session"))
@@ -263,7 +263,7 @@ async fn sessions_csrf_rate_limit_and_tokens() {
             .all(|x| x.get("token").is_none() && x.get("token_hash").is_none()),
         "tokens are shown once: {list}"
     );
-    let bearer = reqwest::Client::new();
+    let bearer = http_client(false);
     let (s, me) = send(bearer.get(server.url("/api/session")).bearer_auth(&token)).await;
     assert_eq!(s, 200);
     assert_eq!(me["user"]["username"], "admin");
@@ -496,10 +496,7 @@ async fn uploads_are_size_limited() {
         .unwrap();
     })
     .await;
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let http = http_client(true);
     let v: Value = http
         .post(format!("http://{addr}/api/session"))
         .json(&json!({"username": "c", "password": PASSWORD}))
@@ -517,7 +514,9 @@ async fn uploads_are_size_limited() {
     );
     // The server answers 413 as soon as the limit is passed and closes the connection; the
     // client may still be writing the rest of the body and then sees the closed socket instead
-    // of the answer. Either way nothing may be stored.
+    // of the answer. Either way nothing may be stored, and when the answer arrives it says
+    // `Connection: close`, so the client does not pool the dead connection (the requests below
+    // reuse this client: before that header they failed with a broken pipe, now and then).
     match http
         .post(format!("http://{addr}/api/uploads"))
         .header("x-csrf-token", &csrf)
@@ -527,6 +526,11 @@ async fn uploads_are_size_limited() {
     {
         Ok(r) => {
             assert_eq!(r.status(), 413);
+            assert_eq!(
+                r.headers().get("connection").and_then(|v| v.to_str().ok()),
+                Some("close"),
+                "a response to an unread body must close the connection"
+            );
             let e: Value = r.json().await.unwrap();
             assert_eq!(e["error"]["code"], "payload_too_large", "{e}");
         }
@@ -548,5 +552,5 @@ async fn uploads_are_size_limited() {
     .await;
     assert_eq!(s, 400, "{e}");
     tx.send(()).unwrap();
-    h.await.unwrap();
+    join_server(h).await;
 }

@@ -7,12 +7,18 @@ use std::process::{Command, Output};
 
 /// Runs `cthub` in `cwd` with the store at `db`.
 pub fn cthub(args: &[&str], db: &str, cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cthub"))
-        .args(args)
-        .env("CTHUB_DATABASE_URL", db)
-        .current_dir(cwd)
-        .output()
-        .expect("run cthub")
+    run(
+        Command::new(env!("CARGO_BIN_EXE_cthub"))
+            .args(args)
+            .env("CTHUB_DATABASE_URL", db)
+            .current_dir(cwd),
+        args,
+    )
+}
+
+/// Runs a prepared `cthub` command with the suite's deadline; `args` name it in a failure.
+pub fn run(cmd: &mut Command, args: &[&str]) -> Output {
+    cthub_testkit::output(cmd, &format!("cthub {}", args.join(" ")))
 }
 
 /// Exit status, stdout and stderr, for assertion messages.

@@ -3,7 +3,7 @@
 //! The test re-runs its own binary as a child that starts an import, adds rows and aborts
 //! (no destructors, no rollback); the parent then checks the store on both backends.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
@@ -66,11 +66,18 @@ fn process_death_rolls_back(fx: &Fixture) {
     let log = store.audit_log().unwrap();
     drop(store);
 
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, fx.location())
-        .status()
-        .expect("run the child");
+    let status = cthub_testkit::output(
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "crash::crash_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, fx.location()),
+        "the crashing child import",
+    )
+    .status;
     assert!(!status.success(), "the child should have aborted");
 
     let mut store = fx.open();

@@ -1,6 +1,6 @@
 //! HTCDS template and XLSForm submissions, organisation mappings, Parquet, and bad files.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! embedded store and on PostgreSQL (when reachable), plus the real Adult and
 //! Victim-Perpetrator files (skipped with a message when ../shared/data is absent).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,7 +18,7 @@ fn fails(o: &Output, needle: &str) {
 
 fn postgres_url() -> Option<String> {
     let url = std::env::var("CTHUB_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/test".into());
     match postgres::Client::connect(&url, postgres::NoTls) {
         Ok(mut c) => {
             let schema = format!("cthub_release_{}", std::process::id());
@@ -389,8 +389,8 @@ fn opens_in_browser(page: &Path, must_contain: &str) {
         return;
     }
     let profile = tempfile::tempdir().unwrap();
-    let o = Command::new(chromium)
-        .args([
+    let o = cthub_testkit::output(
+        Command::new(chromium).args([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -399,10 +399,10 @@ fn opens_in_browser(page: &Path, must_contain: &str) {
             "--disable-sync",
             &format!("--user-data-dir={}", profile.path().display()),
             "--dump-dom",
-        ])
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("run chromium");
+            &format!("file://{}", page.display()),
+        ]),
+        "chromium --dump-dom",
+    );
     let dom = String::from_utf8_lossy(&o.stdout);
     assert!(
         dom.contains(must_contain) && dom.contains("<svg"),

@@ -1,6 +1,6 @@
 //! Checks against the real reference files in ../shared/data (skipped with a message when absent).
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,6 +1,6 @@
 //! End-to-end: the `cthub` binary on the embedded store (and PostgreSQL when reachable).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Output;
@@ -14,7 +14,7 @@ fn json(o: &Output) -> serde_json::Value {
 /// A PostgreSQL URL pinned to a fresh schema, or None (with a visible message).
 fn postgres() -> Option<(String, postgres::Client, String)> {
     let url = std::env::var("CTHUB_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/test".into());
     match postgres::Client::connect(&url, postgres::NoTls) {
         Ok(mut c) => {
             let schema = format!("cthub_cli_{}", std::process::id());

@@ -1,6 +1,6 @@
 //! CTDC layouts: import, validation, crosswalk round trips, on the project's own generated data.
 
-mod common;
+use crate::common;
 
 use common::*;
 use cthub_ingest::{ImportOptions, Severity};

@@ -2,7 +2,7 @@
 //! PostgreSQL store in a fresh schema (dropped afterwards).
 //!
 //! PostgreSQL comes from `CTHUB_TEST_DATABASE_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/test`). When it is unreachable the PostgreSQL variants
+//! `postgres://postgres:postgres@127.0.0.1:5432/test`). When it is unreachable the PostgreSQL variants
 //! print `SKIPPED (...)` and pass, unless `CTHUB_REQUIRE_POSTGRES=1`.
 
 #![allow(dead_code)]
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use cthub_store::Store;
 
-pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const DEFAULT_PG_URL: &str = "postgres://postgres:postgres@127.0.0.1:5432/test";
 
 pub fn pg_url() -> String {
     std::env::var("CTHUB_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string())

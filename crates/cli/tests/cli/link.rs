@@ -1,6 +1,6 @@
 //! `cthub link`, `cthub encode`, `cthub link-encoded` on FEBRL4 (skipped without ../shared).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -8,11 +8,12 @@ use std::process::{Command, Output};
 use common::ok;
 
 fn cthub(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cthub"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run cthub")
+    common::run(
+        Command::new(env!("CARGO_BIN_EXE_cthub"))
+            .args(args)
+            .current_dir(cwd),
+        args,
+    )
 }
 
 fn febrl() -> Option<PathBuf> {

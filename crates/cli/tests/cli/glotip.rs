@@ -1,6 +1,6 @@
 //! `cthub glotip import | stats` on the real GLOTIP workbook (skipped when ../shared is absent).
 
-mod common;
+use crate::common;
 
 use common::{cthub, ok, shared};
 

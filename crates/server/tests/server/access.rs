@@ -1,7 +1,7 @@
 //! Every endpoint × every role, on a real server over SQLite and PostgreSQL. The table must
 //! name every route of the OpenAPI document: a new endpoint without an access row fails here.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;
@@ -41,6 +41,8 @@ enum Body {
     Upload,
     /// A login, sent without the role's cookies (anyone may log in).
     Login,
+    /// A multipart encoding file (distinct per role).
+    Encodings,
 }
 
 fn c(method: Method, path: impl Into<String>, body: Body, expect: [E; 6]) -> Case {
@@ -125,6 +127,27 @@ async fn run_matrix(backend: &str) {
         .await;
     assert_eq!(s, 201, "{tok}");
     let admin_token = tok["id"].as_i64().unwrap();
+    // Encodings of both organisations and a linkage run to read.
+    for (org, refs) in [(seed.org_a, ["a1", "a2"]), (seed.org_b, ["b1", "b2"])] {
+        let file = encodings(
+            &[
+                (refs[0], "maria", "lopez", "19900101"),
+                (refs[1], "john", "smith", "19851231"),
+            ],
+            LINKAGE_SECRET,
+        );
+        let (s, v) = admin
+            .upload(
+                &format!("/api/linkage/submissions?organisation={org}"),
+                "enc.json",
+                &file,
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let (s, run) = admin.post("/api/linkage/runs", json!({})).await;
+    assert_eq!(s, 201, "{run}");
+    let linkage_run = run["id"].as_i64().unwrap();
     let upload_for = |role: &str| {
         if role == "admin" {
             format!("/api/uploads?organisation={}", seed.org_b)
@@ -283,6 +306,48 @@ async fn run_matrix(backend: &str) {
             [No(401), Ok, No(404), No(404), No(404), No(404)],
         ),
         c(Method::GET, "/api/audit", Body::None, ADMIN),
+        c(Method::GET, "/api/linkage/submissions", Body::None, STORE),
+        c(
+            Method::POST,
+            "/api/linkage/submissions",
+            Body::Encodings,
+            STORE,
+        ),
+        c(Method::GET, "/api/linkage/runs", Body::None, ADMIN),
+        c(
+            Method::POST,
+            "/api/linkage/runs",
+            Body::Json(json!({"match_threshold": 0.9})),
+            ADMIN,
+        ),
+        c(
+            Method::GET,
+            format!("/api/linkage/runs/{linkage_run}"),
+            Body::None,
+            ADMIN,
+        ),
+        c(
+            Method::GET,
+            format!("/api/linkage/runs/{linkage_run}/review?pending=false"),
+            Body::None,
+            ADMIN,
+        ),
+        c(
+            Method::GET,
+            format!("/api/linkage/runs/{linkage_run}/persons"),
+            Body::None,
+            ADMIN,
+        ),
+        c(Method::GET, "/api/linkage/decisions", Body::None, ADMIN),
+        c(
+            Method::POST,
+            "/api/linkage/decisions",
+            Body::Json(
+                json!({"a": {"organisation_id": seed.org_a, "record_ref": "a2"},
+                "b": {"organisation_id": seed.org_b, "record_ref": "b2"}, "decision": "accept"}),
+            ),
+            ADMIN,
+        ),
         c(Method::DELETE, "/api/session", Body::None, LOGGED_IN),
     ];
 
@@ -308,13 +373,15 @@ async fn run_matrix(backend: &str) {
             let cl = &clients[i];
             let path = if matches!(case.body, Body::Upload) && case.method == Method::POST {
                 upload_for(role)
+            } else if matches!(case.body, Body::Encodings) {
+                upload_for(role).replace("/api/uploads", &case.path)
             } else {
                 case.path.clone()
             };
             let mut rb = cl.req(case.method.clone(), &path);
             match &case.body {
                 Body::Login => {
-                    rb = reqwest::Client::new()
+                    rb = http_client(false)
                         .post(server.url(&path))
                         .json(&json!({"username": "analyst", "password": PASSWORD}));
                 }
@@ -323,6 +390,12 @@ async fn run_matrix(backend: &str) {
                     let v: Value =
                         serde_json::from_str(&v.to_string().replace("ROLE", role)).unwrap();
                     rb = rb.json(&v);
+                }
+                Body::Encodings => {
+                    let id = format!("{role}-1");
+                    let file = encodings(&[(&id, "amina", "yusuf", "20010704")], LINKAGE_SECRET);
+                    let part = reqwest::multipart::Part::bytes(file).file_name("enc.json");
+                    rb = rb.multipart(reqwest::multipart::Form::new().part("file", part));
                 }
                 Body::Upload => {
                     let part = reqwest::multipart::Part::bytes(ctdc_file(3, 1, 7 + i as u32))
@@ -371,6 +444,7 @@ async fn run_matrix(backend: &str) {
     );
     assert!(audit.iter().any(|a| a.action == "upload.commit"));
     assert!(audit.iter().any(|a| a.action == "release.publish"));
+    assert!(audit.iter().any(|a| a.action == "linkage.persons.read"));
     server.stop().await;
 }
 

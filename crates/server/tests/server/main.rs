@@ -1,0 +1,7 @@
+//! The server over real stores, in one test binary (the browser test `e2e` stays apart so its time shows on its own).
+
+mod common;
+
+mod access;
+mod flow;
+mod linkage;

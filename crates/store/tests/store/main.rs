@@ -1,0 +1,8 @@
+//! The store on SQLite and PostgreSQL, in one test binary.
+
+#[macro_use]
+mod common;
+
+mod behaviour;
+mod crash;
+mod errors;
