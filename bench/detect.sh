@@ -36,7 +36,7 @@ if [ -d "$DATA" ]; then
   "$BIN" detect corpus --kind edits --seed 1 --emscad "$DATA" --out "$OUT/emscad-edits.jsonl"
   CORPORA+=(emscad-slots emscad-edits)
 else
-  echo "SKIP: EMSCAD not found in $DATA (synthetic corpora only)"
+  echo "SKIPPED: EMSCAD not found in $DATA (synthetic corpora only)"
 fi
 "$BIN" detect corpus --kind synthetic --seed 1 --out "$OUT/synthetic.jsonl"
 "$BIN" detect corpus --kind synthetic --seed 2 --clusters "$LARGE" --singletons "$LARGE" --out "$OUT/synthetic-large.jsonl"

@@ -12,7 +12,7 @@ OUT="${TMPDIR:-/tmp}/cthub-link-bench"
 VENV="${TMPDIR:-/tmp}/cthub-link-venv"
 mkdir -p "$OUT"
 if [ ! -f "$DATA/dataset4a.csv" ]; then
-  echo "SKIP: FEBRL4 not found in $DATA"; exit 0
+  echo "SKIPPED: FEBRL4 not found in $DATA"; exit 0
 fi
 
 timed() { # name, command...: stdout to $OUT/name.out, peak KB to $OUT/name.mem

@@ -1,7 +1,7 @@
 // A chart card: title, ECharts canvas, "Table" toggle with the same rows, "CSV" download of them.
 import { api, errorMessage, isAbort } from './api';
 import { toCsv, downloadText, type Cell } from './csv';
-import { clear, fmtInt, fmtNum, fmtPct, h } from './dom';
+import { clear, escapeHtml, fmtInt, fmtNum, fmtPct, h } from './dom';
 import { echarts, type Chart, type ChartOption } from './echarts';
 import type { Indicator, Row } from './types';
 
@@ -416,7 +416,7 @@ export function categoriesOption(ind: Indicator, maxRows = 25): ChartOption {
       formatter: (ps: { dataIndex: number }[]) => {
         const r = rows[ps[0]?.dataIndex ?? 0];
         if (!r) return '';
-        return `${r.label}<br>count ${fmtInt(r.count)}${r.share !== null ? ` · share ${fmtPct(r.share)}` : ''}${
+        return `${escapeHtml(r.label)}<br>count ${fmtInt(r.count)}${r.share !== null ? ` · share ${fmtPct(r.share)}` : ''}${
           ind.dp ? `<br>95%: ${fmtInt(r.lower)}–${fmtInt(r.upper)}` : ''
         }`;
       },

@@ -39,6 +39,11 @@ export function clear(el: Element): void {
 const nf = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 0 });
 const nf2 = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
 
+/** Text for insertion into HTML (ECharts tooltip formatters return HTML): `& < > " '` escaped. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
 export function fmtInt(n: number | null | undefined): string {
   return n === null || n === undefined || Number.isNaN(n) ? '–' : nf.format(n);
 }

@@ -134,7 +134,7 @@ fn emscad() -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("SKIP: {} is absent", p.display());
+        eprintln!("SKIPPED: {} is absent", p.display());
         None
     }
 }

@@ -22,7 +22,7 @@ fn load(name: &str) -> Option<&'static Glotip> {
         let p = dir().join(name);
         if !p.exists() {
             eprintln!(
-                "SKIP: {} not found (the shared GLOTIP data is absent)",
+                "SKIPPED: {} not found (the shared GLOTIP data is absent)",
                 p.display()
             );
             return None;

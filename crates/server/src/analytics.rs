@@ -274,14 +274,9 @@ fn is_flag_column(column: &str) -> bool {
     .any(|g| in_group(group_prefixes(g).map(|p| p.0).unwrap_or(&[]), column))
 }
 
+/// The standard's one missing-value rule for mixed layouts (Namibia's `NA` is a country).
 fn missing(v: &str, country: bool) -> bool {
-    let v = v.trim();
-    v.is_empty()
-        || v == "-99"
-        || v.eq_ignore_ascii_case("unknown")
-        || v.eq_ignore_ascii_case("null")
-        || v.eq_ignore_ascii_case("na")
-        || (country && (v == "00" || v == "0"))
+    cthub_standard::crosswalk::is_missing_in_any_layout(v, country)
 }
 
 fn parse_years(v: &str) -> Option<(i32, i32)> {
@@ -1338,6 +1333,45 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(other_org.population, 0.0);
+    }
+
+    #[tokio::test]
+    async fn namibia_is_counted_as_a_country_not_as_unknown() {
+        let header = ["yearOfRegistration", "citizenship", "CountryOfExploitation"];
+        let f = frame(
+            &[
+                &["2019", "NA", "NA"],
+                &["2019", "NA", "ZA"],
+                &["2019", "00", "ZA"],
+                &["2019", "", "NA"],
+            ],
+            &header,
+        );
+        let by_cit = compute(
+            &f,
+            indicator("by_citizenship").unwrap(),
+            &Filters::default(),
+            None,
+            "t",
+        )
+        .await
+        .unwrap();
+        let na = by_cit.rows.iter().find(|r| r.key == "NA");
+        assert_eq!(na.map(|r| r.count), Some(2.0), "{:?}", by_cit.rows);
+        let flows = compute(
+            &f,
+            indicator("flows").unwrap(),
+            &Filters::default(),
+            None,
+            "t",
+        )
+        .await
+        .unwrap();
+        let total: f64 = flows.rows.iter().map(|r| r.count).sum();
+        assert_eq!(
+            total, 2.0,
+            "NA→NA and NA→ZA; unknown citizenships are no flow"
+        );
     }
 
     #[test]

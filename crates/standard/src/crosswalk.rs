@@ -299,6 +299,23 @@ pub fn is_missing(schema: CtdcSchema, target: &Target, value: &str) -> bool {
     }
 }
 
+/// Whether a cell means "not recorded" in any of the CTDC layouts, for readers that mix them
+/// (the dashboard's frames over the store and over releases): empty, `-99`, `Unknown`, `NULL`;
+/// in a country column `00` (or `0`, a spreadsheet's number); `NA` outside a country column.
+/// In a country column `NA` is Namibia, never a missing value.
+pub fn is_missing_in_any_layout(value: &str, country: bool) -> bool {
+    let v = crate::vocab::trim(value);
+    v.is_empty()
+        || v == "-99"
+        || v.eq_ignore_ascii_case("unknown")
+        || v.eq_ignore_ascii_case("null")
+        || if country {
+            v == "00" || v == "0"
+        } else {
+            v.eq_ignore_ascii_case("NA")
+        }
+}
+
 fn is_country(t: &Target) -> bool {
     matches!(t, Target::Citizenship | Target::CountryOfExploitation)
 }
@@ -599,6 +616,23 @@ fn concatenated(schema: CtdcSchema, name: &str, rec: &CaseRecord) -> Option<Stri
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_missing_rule_for_mixed_layouts_keeps_namibia() {
+        for v in ["", " ", "-99", "Unknown", "NULL"] {
+            assert!(is_missing_in_any_layout(v, true), "{v:?} (country)");
+            assert!(is_missing_in_any_layout(v, false), "{v:?}");
+        }
+        assert!(!is_missing_in_any_layout("NA", true), "NA is Namibia");
+        assert!(is_missing_in_any_layout("NA", false));
+        assert!(is_missing_in_any_layout("00", true));
+        assert!(
+            !is_missing_in_any_layout("00", false),
+            "00 is missing only as a country"
+        );
+        assert!(!is_missing_in_any_layout("UA", true));
+    }
+
     use super::*;
 
     #[test]

@@ -1,6 +1,6 @@
 import { ChartCard, PALETTE, categoriesOption, fetchIndicator, flowsOption, indicatorTable, matrixOption, seriesOption, type Loaded } from '../chart';
 import { errorMessage } from '../api';
-import { clear, fmtInt, h } from '../dom';
+import { clear, escapeHtml, fmtInt, h } from '../dom';
 import type { ChartOption } from '../echarts';
 import { updateParams, type Route } from '../router';
 import { indicatorQuery, state } from '../state';
@@ -132,8 +132,8 @@ export class FlowsPage extends IndicatorPage {
         trigger: 'item',
         formatter: (p: { name: string; data?: { label: string; value: number; lower: number | null; upper: number | null } }) =>
           p.data
-            ? `${p.data.label}<br>${fmtInt(p.data.value)} victims${ind.dp && p.data.lower !== null ? ` (95%: ${fmtInt(p.data.lower)}–${fmtInt(p.data.upper)})` : ''}`
-            : `${world.names.get(p.name) ?? p.name}<br>no data`,
+            ? `${escapeHtml(p.data.label)}<br>${fmtInt(p.data.value)} victims${ind.dp && p.data.lower !== null ? ` (95%: ${fmtInt(p.data.lower)}–${fmtInt(p.data.upper)})` : ''}`
+            : `${escapeHtml(world.names.get(p.name) ?? p.name)}<br>no data`,
       },
       visualMap: {
         type: 'continuous',

@@ -385,7 +385,7 @@ fn release_flow(db: &str, dir: &Path) {
 fn opens_in_browser(page: &Path, must_contain: &str) {
     let chromium = Path::new("/usr/bin/chromium");
     if !chromium.exists() {
-        eprintln!("SKIP: /usr/bin/chromium is absent; the report was not rendered in a browser");
+        eprintln!("SKIPPED: /usr/bin/chromium is absent; the report was not rendered in a browser");
         return;
     }
     let profile = tempfile::tempdir().unwrap();

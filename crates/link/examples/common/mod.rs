@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-/// The shared Splink datasets directory, or `None` (with a SKIP message) when absent.
+/// The shared Splink datasets directory, or `None` (with a SKIPPED message) when absent.
 pub fn data_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -15,7 +15,7 @@ pub fn data_dir() -> Option<PathBuf> {
     if dir.join("dataset4a.csv").exists() {
         Some(dir)
     } else {
-        eprintln!("SKIP: splink datasets not found at {}", dir.display());
+        eprintln!("SKIPPED: splink datasets not found at {}", dir.display());
         None
     }
 }

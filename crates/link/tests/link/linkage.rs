@@ -13,7 +13,7 @@ fn data_dir() -> Option<PathBuf> {
     if dir.join("dataset4a.csv").exists() {
         Some(dir)
     } else {
-        println!("SKIP: splink datasets not found at {}", dir.display());
+        println!("SKIPPED: splink datasets not found at {}", dir.display());
         None
     }
 }

@@ -14,7 +14,7 @@ fn data_dir() -> Option<PathBuf> {
     if dir.join("adult.csv").exists() {
         Some(dir)
     } else {
-        eprintln!("SKIP: Adult data not found at {}", dir.display());
+        eprintln!("SKIPPED: Adult data not found at {}", dir.display());
         None
     }
 }

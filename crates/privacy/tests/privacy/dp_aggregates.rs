@@ -225,7 +225,7 @@ fn ctdc_vp_aggregates() {
         "/../../../shared/data/ctdc-vp-synthetic/CTDC_VPsynthetic_condensed.csv"
     );
     if !std::path::Path::new(path).exists() {
-        eprintln!("SKIP: {path} not found");
+        eprintln!("SKIPPED: {path} not found");
         return;
     }
     let t = Table::from_csv(std::path::Path::new(path), b',').unwrap();

@@ -31,7 +31,7 @@ const VP: &str = concat!(
 #[test]
 fn adult_meets_quality_targets() {
     if !Path::new(ADULT).exists() {
-        eprintln!("SKIP: {ADULT} not found");
+        eprintln!("SKIPPED: {ADULT} not found");
         return;
     }
     let t = Table::from_csv(Path::new(ADULT), b';').unwrap();
@@ -112,7 +112,7 @@ fn public_domains_are_used() {
 #[test]
 fn vp_keeps_small_categories() {
     if !Path::new(VP).exists() {
-        eprintln!("SKIP: {VP} not found");
+        eprintln!("SKIPPED: {VP} not found");
         return;
     }
     let t = Table::from_csv(Path::new(VP), b',').unwrap();

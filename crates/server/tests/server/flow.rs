@@ -464,7 +464,8 @@ async fn uploads_are_size_limited() {
     let cfg = cthub_server::ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         database: dir.path().join("x.db").to_string_lossy().into_owned(),
-        max_upload_mb: 1,
+        // above the router-wide 1 MiB body limit, so the route's own limit is what is tested
+        max_upload_mb: 2,
         ..Default::default()
     };
     let bound = cthub_server::bind(cfg.clone()).await.unwrap();
@@ -507,41 +508,77 @@ async fn uploads_are_size_limited() {
         .await
         .unwrap();
     let csrf = v["csrf_token"].as_str().unwrap().to_string();
-    let big = vec![b'a'; 3 * 1024 * 1024];
+    // just under the route's limit (and over the router-wide 1 MiB): accepted
+    let mut under = ctdc_file(0, 0, 0);
+    let rows = ctdc_file(1_000, 0, 0);
+    let body = &rows[rows.iter().position(|&b| b == b'\n').unwrap() + 1..];
+    while under.len() + body.len() < 2 * 1024 * 1024 - 4 * 1024 {
+        under.extend_from_slice(body);
+    }
+    assert!(under.len() > 1024 * 1024 + 64 * 1024, "{}", under.len());
     let form = reqwest::multipart::Form::new().part(
         "file",
-        reqwest::multipart::Part::bytes(big).file_name("big.csv"),
+        reqwest::multipart::Part::bytes(under).file_name("under.csv"),
     );
-    // The server answers 413 as soon as the limit is passed and closes the connection; the
-    // client may still be writing the rest of the body and then sees the closed socket instead
-    // of the answer. Either way nothing may be stored, and when the answer arrives it says
-    // `Connection: close`, so the client does not pool the dead connection (the requests below
-    // reuse this client: before that header they failed with a broken pipe, now and then).
-    match http
-        .post(format!("http://{addr}/api/uploads"))
-        .header("x-csrf-token", &csrf)
-        .multipart(form)
-        .send()
-        .await
-    {
-        Ok(r) => {
-            assert_eq!(r.status(), 413);
-            assert_eq!(
-                r.headers().get("connection").and_then(|v| v.to_str().ok()),
-                Some("close"),
-                "a response to an unread body must close the connection"
-            );
-            let e: Value = r.json().await.unwrap();
-            assert_eq!(e["error"]["code"], "payload_too_large", "{e}");
+    let (s, up) = send(
+        http.post(format!("http://{addr}/api/uploads"))
+            .header("x-csrf-token", &csrf)
+            .multipart(form),
+    )
+    .await;
+    assert_eq!(
+        s, 201,
+        "an upload under the route's limit was refused: {up}"
+    );
+    // Over the limit: just over it (2 MiB + 64 KiB of multipart allowance, plus 64 KiB), and
+    // far over it (8 MiB). The server answers 413 as soon as the limit is passed. When it has
+    // not received the whole body by then it closes the connection, and its answer says
+    // `Connection: close` so that the client does not pool the dead connection (the requests
+    // below reuse this client: before that header they failed with a broken pipe, now and
+    // then); the client may also still be writing and see the closed socket instead of the
+    // answer. Either way nothing may be stored.
+    for (size, must_close) in [
+        (2 * 1024 * 1024 + 128 * 1024, false),
+        (8 * 1024 * 1024, true),
+    ] {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![b'a'; size]).file_name("big.csv"),
+        );
+        match http
+            .post(format!("http://{addr}/api/uploads"))
+            .header("x-csrf-token", &csrf)
+            .multipart(form)
+            .send()
+            .await
+        {
+            Ok(r) => {
+                assert_eq!(r.status(), 413, "{size} bytes");
+                let close = r.headers().get("connection").and_then(|v| v.to_str().ok());
+                println!("{size} bytes: answered 413, connection: {close:?}");
+                if must_close {
+                    assert_eq!(
+                        close,
+                        Some("close"),
+                        "a response sent before the body was read must close the connection: {:?}",
+                        r.headers()
+                    );
+                }
+                let e: Value = r.json().await.unwrap();
+                assert_eq!(e["error"]["code"], "payload_too_large", "{e}");
+            }
+            Err(e) => {
+                println!("{size} bytes: the client saw the closed connection ({e})");
+                assert!(e.is_request() || e.is_body(), "{e}")
+            }
         }
-        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
     }
     let (s, list) = send(http.get(format!("http://{addr}/api/uploads"))).await;
     assert_eq!(s, 200);
     assert_eq!(
         list.as_array().map(Vec::len),
-        Some(0),
-        "an oversized upload was stored: {list}"
+        Some(1),
+        "only the upload under the limit is stored: {list}"
     );
     let form = reqwest::multipart::Form::new().text("other", "x");
     let (s, e) = send(

@@ -37,7 +37,7 @@ pub fn ok(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
 }
 
-/// A folder of ../shared/data, or `None` after a visible SKIP message.
+/// A folder of ../shared/data, or `None` after a visible SKIPPED message.
 pub fn shared(dir: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data")
@@ -45,7 +45,7 @@ pub fn shared(dir: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("SKIP: {} is absent", p.display());
+        eprintln!("SKIPPED: {} is absent", p.display());
         None
     }
 }
