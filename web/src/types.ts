@@ -101,6 +101,10 @@ export interface Charge {
   at: string;
   rho: number;
   purpose: string;
+  /** The release's own ε and δ (null for charges made before they were recorded). */
+  epsilon: number | null;
+  delta: number | null;
+  /** The account for admins; "hub operator" for everyone else. */
   actor: string;
 }
 

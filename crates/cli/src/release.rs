@@ -217,8 +217,13 @@ const HEADLINE_COLUMNS: &[&str] = &[
     "isOtherExploit",
 ];
 
+/// Who runs a CLI release: `cli:<operating-system user>`, recorded in the ledger and shown to
+/// the hub's admins only.
 fn actor() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "cthub".to_string())
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".to_string())
+    )
 }
 
 fn delimiter(s: &str) -> anyhow::Result<u8> {

@@ -448,15 +448,25 @@ async fn releases(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<
     Ok(Json(
         rels.iter()
             .filter(|r| may_see_release(&caller, r))
-            .map(release_json)
+            .map(|r| release_json(r, &caller))
             .collect(),
     ))
 }
 
-fn release_json(r: &hub::Release) -> Value {
+/// Who did something, as `caller` may see it: the account (or the CLI's operating-system user)
+/// for admins; everyone else sees only that the hub operator did it.
+fn who(actor: &str, caller: &Caller) -> String {
+    if caller.role() == Some(Role::Admin) {
+        actor.to_string()
+    } else {
+        "hub operator".to_string()
+    }
+}
+
+fn release_json(r: &hub::Release, caller: &Caller) -> Value {
     json!({
         "id": r.id, "source": format!("release-{}", r.id), "kind": r.kind, "title": r.title, "dataset": r.dataset,
-        "created_at": r.created_at, "created_by": r.created_by, "published": r.published,
+        "created_at": r.created_at, "created_by": who(&r.created_by, caller), "published": r.published,
         "epsilon": r.manifest["epsilon"], "delta": r.manifest["delta"], "k": r.manifest["k"],
         "records": r.manifest["records"], "manifest": r.manifest, "files": r.files,
     })
@@ -478,6 +488,7 @@ async fn release(
 ) -> ApiResult<Json<Value>> {
     Ok(Json(release_json(
         &visible_release(&st, &caller, id).await?,
+        &caller,
     )))
 }
 
@@ -533,12 +544,13 @@ async fn publish(
         .pool
         .run(move |s| Ok(hub::publish_release(s, id, &actor)?))
         .await?;
-    Ok(Json(release_json(&r)))
+    Ok(Json(release_json(&r, &caller)))
 }
 
 #[utoipa::path(get, path = "/api/ledger", tag = "releases", responses((status = 200, description = "privacy budgets and charges")))]
-async fn ledger(State(st): State<AppState>) -> ApiResult<Json<Vec<Value>>> {
+async fn ledger(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Value>>> {
     let accounts = st.pool.run(|s| Ok(s.privacy_accounts()?)).await?;
+    // the account's budget and spending in ε at one reference δ; each charge with its own
     let delta = 1e-6;
     let eps = |rho: f64| {
         if rho <= 0.0 {
@@ -560,7 +572,11 @@ async fn ledger(State(st): State<AppState>) -> ApiResult<Json<Vec<Value>>> {
                     "dataset": a.dataset, "description": a.description,
                     "budget_rho": a.budget_rho, "spent_rho": a.spent_rho.max(0.0),
                     "epsilon": {"delta": delta, "budget": eps(a.budget_rho), "spent": eps(a.spent_rho)},
-                    "charges": a.charges.iter().map(|c| json!({"id": c.seq, "at": c.at, "rho": c.rho, "purpose": c.purpose, "actor": c.actor})).collect::<Vec<_>>(),
+                    "charges": a.charges.iter().map(|c| json!({
+                        "id": c.seq, "at": c.at, "rho": c.rho, "purpose": c.purpose,
+                        "epsilon": c.release["epsilon"], "delta": c.release["delta"],
+                        "actor": who(&c.actor, &caller),
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect(),

@@ -198,8 +198,16 @@ export class ReleasesPage implements Page {
       this.chargesEl.append(
         simpleTable(
           `Charges to “${a.dataset}” (${a.description || 'no description'})`,
-          ['ID', 'At', 'ρ', 'Purpose', 'By'],
-          a.charges.map((c) => [String(c.id), fmtDate(c.at), fmtNum(c.rho), c.purpose, c.actor]),
+          ['ID', 'At', 'ρ', 'ε', 'δ', 'Purpose', 'By'],
+          a.charges.map((c) => [
+            String(c.id),
+            fmtDate(c.at),
+            fmtNum(c.rho),
+            c.epsilon === null ? '–' : fmtNum(c.epsilon),
+            c.delta === null ? '–' : c.delta.toExponential(0),
+            c.purpose,
+            c.actor,
+          ]),
           `charges-${a.dataset}`,
         ),
       );

@@ -315,6 +315,53 @@ async fn releases_dp_indicators_sql_and_static_files() {
     let public = Client::public(&server);
     let analyst = Client::login(&server, "analyst").await;
 
+    // Who ran a release or spent budget is shown to admins only (the CLI records the
+    // operating-system user); each charge shows its own (ε, δ).
+    server
+        .with_store(|st| {
+            st.set_privacy_budget("store", "the store", 1.0, "cli:alice-os-user")
+                .unwrap();
+            st.charge_privacy(
+                "store",
+                0.01,
+                "a test release",
+                &json!({"kind": "aggregates", "epsilon": 0.7, "delta": 1e-8}),
+                "cli:alice-os-user",
+            )
+            .unwrap();
+        })
+        .await;
+    let admin = Client::login(&server, "admin").await;
+    for (who, client) in [
+        ("public", &public),
+        ("analyst", &analyst),
+        ("admin", &admin),
+    ] {
+        let (s, ledger) = client.get("/api/ledger").await;
+        assert_eq!(s, 200, "{ledger}");
+        let (_, releases) = client.get("/api/releases").await;
+        let text = format!("{ledger}{releases}");
+        let charge = &ledger[0]["charges"][0];
+        assert_eq!(
+            (charge["epsilon"].as_f64(), charge["delta"].as_f64()),
+            (Some(0.7), Some(1e-8)),
+            "{ledger}"
+        );
+        if who == "admin" {
+            assert!(text.contains("cli:alice-os-user"), "{ledger}");
+        } else {
+            assert!(
+                !text.contains("alice-os-user"),
+                "{who} sees who ran it: {text}"
+            );
+            assert!(
+                !text.contains("\"test\""),
+                "{who} sees the release's creator: {releases}"
+            );
+            assert_eq!(charge["actor"], "hub operator");
+        }
+    }
+
     // Public sees the published releases only, as sources and as releases.
     let (_, sources) = public.get("/api/sources").await;
     let ids: Vec<&str> = sources
