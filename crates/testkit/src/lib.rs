@@ -45,14 +45,35 @@ fn kill_group(pgid: u32) {
 /// `limit`, or when processes it started still hold its output open after it exited. Stdin is
 /// closed.
 pub fn output_within(cmd: &mut Command, limit: Duration, what: &str) -> Output {
+    run(cmd, None, limit, what)
+}
+
+/// [`output`] with `input` written to the child's standard input (then closed).
+pub fn output_with_input(cmd: &mut Command, input: &[u8], what: &str) -> Output {
+    run(cmd, Some(input), MAX_WAIT, what)
+}
+
+fn run(cmd: &mut Command, input: Option<&[u8]>, limit: Duration, what: &str) -> Output {
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("could not start {what}: {e}"));
     let pgid = child.id();
+    if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
+        use std::io::Write;
+        let bytes = bytes.to_vec();
+        // a writer thread: a child that does not read cannot block the deadline
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&bytes);
+        });
+    }
     let out = drain(child.stdout.take());
     let err = drain(child.stderr.take());
     let waited = child
@@ -117,6 +138,12 @@ mod tests {
         let msg = *r.unwrap_err().downcast::<String>().unwrap();
         assert!(msg.contains("the sleeper did not finish"), "{msg}");
         assert!(msg.contains("started"), "{msg}");
+    }
+
+    #[test]
+    fn input_reaches_the_child() {
+        let o = output_with_input(Command::new("cat").arg("-"), b"hello\n", "cat");
+        assert_eq!(o.stdout, b"hello\n");
     }
 
     #[test]

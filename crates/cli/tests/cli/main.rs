@@ -6,4 +6,5 @@ mod commands;
 mod detect;
 mod glotip;
 mod link;
+mod linkage;
 mod release;
