@@ -325,6 +325,18 @@ async function run(browser) {
   await shot(page, 'overview-narrow-public.png');
   await page.setViewportSize({ width: 1280, height: 800 });
 
+  // 1b. A synthetic source states, beside its flows, how far they can be trusted.
+  step = 'flows reliability';
+  log(step);
+  const synthSource = await page.evaluate(async () => (await (await fetch('/api/sources')).json()).find((s) => s.kind === 'synthetic') ?? null);
+  check(synthSource?.flows?.fabricated, `the synthetic source carries no flows statement: ${JSON.stringify(synthSource)}`);
+  await goto(page, `#/flows?source=${synthSource.id}`);
+  await page.locator('[data-testid="page-flows"]').waitFor({ timeout: TIMEOUT });
+  const flowsNote = await waitText(page.locator('[data-testid="flows-reliability"]'), new RegExp(`flows the data does not contain: ${synthSource.flows.fabricated}`), 'the note beside the synthetic flows');
+  summary.pages.flows_reliability = flowsNote.trim();
+  await goto(page, '#/overview');
+  await page.locator('[data-testid="page-overview"]').waitFor({ timeout: TIMEOUT });
+
   // 2. A filter set through the UI.
   step = 'filter';
   log(step);

@@ -119,7 +119,11 @@ function route(rebuild = false): void {
   if (def.data) {
     const src = r.params.get('source');
     if (state.sources.length > 0 && (!src || !state.source(src))) {
-      r.params.set('source', state.sources[0]!.id);
+      // Flows read best from a source whose flows are reliable: not a synthetic release unless
+      // its own quality check says so.
+      const preferred =
+        def.id === 'flows' ? state.sources.find((s) => s.kind !== 'synthetic' || s.flows?.reliable === true) : undefined;
+      r.params.set('source', (preferred ?? state.sources[0]!).id);
       navigate(r.page, r.params, true);
       return;
     }

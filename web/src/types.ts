@@ -28,6 +28,9 @@ export interface Source {
   dp: boolean;
   published: boolean;
   records: number | null;
+  /** Synthetic releases: whether their flows are reliable, and the share of synthetic flow
+   * records on pairs absent from the data, in bands ("under 1%", "1–5%", ...). */
+  flows?: { reliable: boolean; fabricated: string } | null;
 }
 
 export interface FilterOption {

@@ -18,7 +18,9 @@ use cthub_privacy::dp::aggregates::{dp_aggregates, AggregateConfig, AggregateRel
 use cthub_privacy::dp::budget::{epsilon_to_rho, rho_to_epsilon, Conversion};
 use cthub_privacy::dp::evaluate::evaluate;
 use cthub_privacy::dp::synth::{synthesize, SynthConfig};
-use cthub_privacy::dp::workload::{evaluate_workload, worst_pairs, Indicator, IndicatorQuality};
+use cthub_privacy::dp::workload::{
+    evaluate_workload, worst_pairs, Indicator, IndicatorQuality, RELIABLE_FABRICATED, RELIABLE_TVD,
+};
 use cthub_privacy::report::{Audience, Bar, Bars, Report, Section, TableData};
 use cthub_privacy::table::TableBuilder;
 use cthub_privacy::{Generalisation, Table};
@@ -1025,7 +1027,7 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
         &format!("DP synthetic data of {dataset}"),
         &dataset,
         serde_json::json!({"epsilon": a.dp.epsilon, "delta": a.dp.delta, "rho": rho, "columns": columns,
-            "records": synth.table.n_rows()}),
+            "records": synth.table.n_rows(), "flows": flows_statement(&indicators)}),
         &files,
         a.dp.publish,
     )?;
@@ -1074,14 +1076,17 @@ fn publication_workload(columns: &[String]) -> Vec<Indicator> {
         .collect()
 }
 
-/// Thresholds under which a published indicator of a synthetic release is called reliable.
-const RELIABLE_TVD: f64 = 0.15;
-const RELIABLE_FABRICATED: f64 = 0.05;
-
-fn reliable(q: &IndicatorQuality) -> bool {
-    q.tvd <= RELIABLE_TVD
-        && q.fabricated_record_share <= RELIABLE_FABRICATED
-        && (q.top_k == 0 || q.top_k_kept * 10 >= q.top_k * 8)
+/// What the dashboard says beside a synthetic release's flows: reliable or not, and the share of
+/// synthetic flow records on pairs the data lacks in coarse bands (never the exact figure).
+/// `null` when the release has no flows.
+fn flows_statement(indicators: &[IndicatorQuality]) -> serde_json::Value {
+    let Some(q) = indicators
+        .iter()
+        .find(|q| q.columns == ["citizenship", "CountryOfExploitation"])
+    else {
+        return serde_json::Value::Null;
+    };
+    serde_json::json!({"reliable": q.reliable(), "fabricated": q.fabricated_band()})
 }
 
 /// The internal per-indicator table: exact figures, for the data holder.
@@ -1115,7 +1120,7 @@ fn workload_section(indicators: &[IndicatorQuality]) -> Section {
                             "{} / {} / {}",
                             q.sensitive_cells, q.synthetic_cells, q.fabricated_cells
                         ),
-                        if reliable(q) { "yes" } else { "no" }.to_string(),
+                        if q.reliable() { "yes" } else { "no" }.to_string(),
                     ]
                 })
                 .collect(),
@@ -1127,7 +1132,7 @@ fn workload_section(indicators: &[IndicatorQuality]) -> Section {
 /// The public counterpart: which indicators are reliable at this ε, in words, without the exact
 /// figures (they are computed on the sensitive data).
 fn reliability_section(indicators: &[IndicatorQuality]) -> Section {
-    let (ok, weak): (Vec<_>, Vec<_>) = indicators.iter().partition(|q| reliable(q));
+    let (ok, weak): (Vec<_>, Vec<_>) = indicators.iter().partition(|q| q.reliable());
     let names = |v: &[&IndicatorQuality]| {
         v.iter()
             .map(|q| q.name.as_str())

@@ -129,15 +129,37 @@ async fn login(
     Json(body): Json<LoginBody>,
 ) -> ApiResult<Response> {
     let ip = peer.ip();
-    if let Some(wait) = st.limiter.blocked(ip, &body.username) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            format!("too many failed logins; try again in {wait} s"),
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
+    if body.username.len() > auth::MAX_USERNAME_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "user names have at most {} bytes",
+            auth::MAX_USERNAME_BYTES
+        )));
     }
+    // reserved before the password is checked: concurrent wrong passwords count at once
+    let attempt = match st.limiter.begin(ip, &body.username) {
+        Ok(a) => a,
+        Err(auth::Refusal::Wait(wait)) => {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("too many failed logins; try again in {wait} s"),
+            );
+            e.retry_after = Some(wait);
+            return Err(e);
+        }
+        Err(auth::Refusal::Busy) => {
+            return Err(ApiError::unavailable(
+                "too many login attempts at the moment; try again later",
+            ))
+        }
+    };
+    let _slot = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        st.verify_slots.clone().acquire_owned(),
+    )
+    .await
+    .map_err(|_| ApiError::unavailable("the server is busy verifying logins; try again"))?
+    .map_err(|_| ApiError::unavailable("the server is shutting down"))?;
     let name = body.username.clone();
     let found = st
         .pool
@@ -159,7 +181,7 @@ async fn login(
     let user = match (user, ok) {
         (Some(u), true) => u,
         _ => {
-            st.limiter.failed(ip, &body.username);
+            drop(attempt); // stays counted as a failure
             let name = body.username.clone();
             let _ = st
                 .pool
@@ -178,7 +200,7 @@ async fn login(
             ));
         }
     };
-    st.limiter.succeeded(ip, &body.username);
+    attempt.succeeded();
     let token = auth::random_token();
     let csrf = auth::random_token();
     let hours = st.cfg.session_hours;
@@ -322,6 +344,7 @@ async fn list_sources(st: &AppState, caller: &Caller) -> ApiResult<Vec<Value>> {
         out.push(json!({
             "id": format!("release-{}", r.id), "kind": r.kind, "label": release_label(r),
             "dp": r.kind != "kanon", "published": r.published, "records": r.manifest["records"],
+            "flows": r.manifest.get("flows").cloned().unwrap_or(Value::Null),
         }));
     }
     Ok(out)

@@ -113,11 +113,86 @@ pub fn dummy_hash() -> &'static str {
     H.get_or_init(|| hash_password("not-a-real-password-0").unwrap_or_default())
 }
 
-/// Failed logins per (address, username) in a sliding window.
+/// Longest user name a login may name (longer ones are refused before anything is stored).
+pub const MAX_USERNAME_BYTES: usize = 256;
+/// Most keys the limiter keeps (per key, at most `attempts` instants); beyond, expired keys are
+/// pruned, and if none are, new attempts are refused until the window frees some.
+const MAX_KEYS: usize = 100_000;
+
+/// Failed logins are limited three ways within a sliding window: per (address, user name)
+/// `attempts`, per user name from any address 4 × `attempts`, and per address over any names
+/// 10 × `attempts`. An attempt is counted *before* its password is verified (a reservation) and
+/// only released when it succeeds, so concurrent wrong passwords cannot all slip through
+/// between the check and the record. Memory is bounded by [`MAX_KEYS`].
 pub struct LoginLimiter {
     attempts: u32,
     window: Duration,
-    failures: Mutex<HashMap<(IpAddr, String), Vec<Instant>>>,
+    state: Mutex<LimiterState>,
+}
+
+#[derive(Default)]
+struct LimiterState {
+    pair: HashMap<(IpAddr, String), Vec<Instant>>,
+    user: HashMap<String, Vec<Instant>>,
+    addr: HashMap<IpAddr, Vec<Instant>>,
+}
+
+/// Why a login may not be tried now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Too many failures; retry after this many seconds.
+    Wait(u64),
+    /// The limiter is full (a flood of distinct names or addresses); retry later.
+    Busy,
+}
+
+/// A reserved login attempt: counts as a failure unless [`LoginAttempt::succeeded`] is called.
+pub struct LoginAttempt<'a> {
+    limiter: &'a LoginLimiter,
+    ip: IpAddr,
+    user: String,
+    at: Instant,
+}
+
+impl LoginAttempt<'_> {
+    /// The password was right: the reservation and the earlier failures of this (address,
+    /// user) are forgotten (the per-address and per-user counts of other failures stay).
+    pub fn succeeded(self) {
+        if let Ok(mut st) = self.limiter.state.lock() {
+            st.pair.remove(&(self.ip, self.user.clone()));
+            remove_one(st.user.get_mut(&self.user), self.at);
+            remove_one(st.addr.get_mut(&self.ip), self.at);
+        }
+    }
+}
+
+fn remove_one(v: Option<&mut Vec<Instant>>, at: Instant) {
+    if let Some(v) = v {
+        if let Some(i) = v.iter().position(|t| *t == at) {
+            v.swap_remove(i);
+        }
+    }
+}
+
+fn wait_for<K: std::hash::Hash + Eq>(
+    m: &mut HashMap<K, Vec<Instant>>,
+    k: &K,
+    limit: usize,
+    now: Instant,
+    window: Duration,
+) -> Option<u64> {
+    let v = m.get_mut(k)?;
+    v.retain(|t| now.duration_since(*t) < window);
+    if v.len() >= limit {
+        let oldest = v.iter().min().copied()?;
+        Some(
+            (window.saturating_sub(now.duration_since(oldest)))
+                .as_secs()
+                .max(1),
+        )
+    } else {
+        None
+    }
 }
 
 impl LoginLimiter {
@@ -125,38 +200,56 @@ impl LoginLimiter {
         LoginLimiter {
             attempts,
             window,
-            failures: Mutex::new(HashMap::new()),
+            state: Mutex::new(LimiterState::default()),
         }
     }
-    /// `Some(seconds to wait)` when the key is locked out.
-    pub fn blocked(&self, ip: IpAddr, user: &str) -> Option<u64> {
-        let mut m = self.failures.lock().ok()?;
+
+    /// Checks all three limits and, if none is reached, reserves an attempt under each in the
+    /// same critical section.
+    pub fn begin(&self, ip: IpAddr, user: &str) -> Result<LoginAttempt<'_>, Refusal> {
+        let user = user.to_lowercase();
+        let a = self.attempts as usize;
         let now = Instant::now();
-        let v = m.get_mut(&(ip, user.to_lowercase()))?;
-        v.retain(|t| now.duration_since(*t) < self.window);
-        if v.len() as u32 >= self.attempts {
-            let oldest = v.iter().min().copied()?;
-            Some((self.window - now.duration_since(oldest)).as_secs().max(1))
-        } else {
-            None
+        let w = self.window;
+        let mut st = self.state.lock().map_err(|_| Refusal::Busy)?;
+        let st = &mut *st;
+        let waits = [
+            wait_for(&mut st.pair, &(ip, user.clone()), a, now, w),
+            wait_for(&mut st.user, &user, 4 * a, now, w),
+            wait_for(&mut st.addr, &ip, 10 * a, now, w),
+        ];
+        if let Some(wait) = waits.iter().flatten().max() {
+            return Err(Refusal::Wait(*wait));
         }
-    }
-    pub fn failed(&self, ip: IpAddr, user: &str) {
-        if let Ok(mut m) = self.failures.lock() {
-            if m.len() > 100_000 {
-                let now = Instant::now();
-                let w = self.window;
-                m.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < w));
+        if st.pair.len() >= MAX_KEYS || st.user.len() >= MAX_KEYS || st.addr.len() >= MAX_KEYS {
+            let live = |v: &mut Vec<Instant>| {
+                v.retain(|t| now.duration_since(*t) < w);
+                !v.is_empty()
+            };
+            st.pair.retain(|_, v| live(v));
+            st.user.retain(|_, v| live(v));
+            st.addr.retain(|_, v| live(v));
+            if st.pair.len() >= MAX_KEYS || st.user.len() >= MAX_KEYS || st.addr.len() >= MAX_KEYS {
+                return Err(Refusal::Busy);
             }
-            m.entry((ip, user.to_lowercase()))
-                .or_default()
-                .push(Instant::now());
         }
+        st.pair.entry((ip, user.clone())).or_default().push(now);
+        st.user.entry(user.clone()).or_default().push(now);
+        st.addr.entry(ip).or_default().push(now);
+        Ok(LoginAttempt {
+            limiter: self,
+            ip,
+            user,
+            at: now,
+        })
     }
-    pub fn succeeded(&self, ip: IpAddr, user: &str) {
-        if let Ok(mut m) = self.failures.lock() {
-            m.remove(&(ip, user.to_lowercase()));
-        }
+
+    /// Keys currently held (for tests of the memory bound).
+    pub fn keys(&self) -> usize {
+        self.state
+            .lock()
+            .map(|s| s.pair.len() + s.user.len() + s.addr.len())
+            .unwrap_or(0)
     }
 }
 
@@ -281,13 +374,29 @@ mod tests {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let other: IpAddr = "127.0.0.2".parse().unwrap();
         for _ in 0..3 {
-            assert!(l.blocked(ip, "Ann").is_none());
-            l.failed(ip, "ann");
+            // a reservation that is dropped counts as a failure
+            let _ = l.begin(ip, "Ann").unwrap();
         }
-        assert!(l.blocked(ip, "ANN").is_some());
-        assert!(l.blocked(other, "ann").is_none());
-        assert!(l.blocked(ip, "bob").is_none());
-        l.succeeded(ip, "ann");
-        assert!(l.blocked(ip, "ann").is_none());
+        assert!(matches!(l.begin(ip, "ANN"), Err(Refusal::Wait(_))));
+        assert!(
+            l.begin(other, "ann").is_ok(),
+            "another address may still try"
+        );
+        l.begin(ip, "bob").unwrap().succeeded();
+        // per user from any address: 4 × 3 = 12 (3 so far from ip, 1 from other)
+        let mut refused = 0;
+        for i in 0..20u8 {
+            let addr: IpAddr = format!("10.0.0.{i}").parse().unwrap();
+            if l.begin(addr, "ann").is_err() {
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 20 - 8, "12 failures per user name in all");
+        // per address over many names: 10 × 3 = 30
+        let spray = "10.9.9.9".parse().unwrap();
+        let allowed = (0..100)
+            .filter(|i| l.begin(spray, &format!("u{i}")).is_ok())
+            .count();
+        assert_eq!(allowed, 30);
     }
 }

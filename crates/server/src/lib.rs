@@ -41,6 +41,9 @@ pub struct AppState {
     pub pool: pool::Pool,
     pub cfg: Arc<ServerConfig>,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// Password verifications (argon2id, ~20 MB and tens of ms each) running at once: at most
+    /// the number of cores; a login that waits over 10 s for a slot gets 503.
+    pub verify_slots: Arc<tokio::sync::Semaphore>,
     pub cache: Arc<cache::Cache>,
 }
 
@@ -52,6 +55,9 @@ impl AppState {
             limiter: Arc::new(auth::LoginLimiter::new(
                 cfg.login_attempts,
                 Duration::from_secs(cfg.login_window_secs),
+            )),
+            verify_slots: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             cache: Arc::new(cache::Cache::default()),
             cfg: Arc::new(cfg),

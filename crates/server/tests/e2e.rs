@@ -105,7 +105,21 @@ fn seed_demo(st: &mut dyn cthub_store::Store, admin_password: &str) {
             .map(str::to_string)
             .collect(),
     );
+    sc.workload = vec![vec!["citizenship".into(), "CountryOfExploitation".into()]];
     let synth = cthub_privacy::dp::synth::synthesize(&table, &sc).unwrap();
+    // the flows statement the CLI publishes beside a synthetic release's flows
+    let flows = cthub_privacy::dp::workload::evaluate_workload(
+        &table,
+        &synth.table,
+        &[cthub_privacy::dp::workload::Indicator::new(
+            "flows",
+            &["citizenship", "CountryOfExploitation"],
+        )],
+        10,
+        &|v| cthub_standard::crosswalk::is_missing_in_any_layout(v, true),
+    )
+    .unwrap()
+    .remove(0);
     let mut syn_csv = Vec::new();
     synth.table.write_csv(&mut syn_csv, b',').unwrap();
     hub::save_release(
@@ -116,7 +130,8 @@ fn seed_demo(st: &mut dyn cthub_store::Store, admin_password: &str) {
             dataset: "store",
             created_by: "e2e",
             published: true,
-            manifest: json!({"epsilon": 1.0, "delta": 1e-6, "records": synth.table.n_rows()}),
+            manifest: json!({"epsilon": 1.0, "delta": 1e-6, "records": synth.table.n_rows(),
+                "flows": {"reliable": flows.reliable(), "fabricated": flows.fabricated_band()}}),
             files: vec![("synthetic.csv".into(), "text/csv".into(), syn_csv), report],
         },
     )

@@ -97,6 +97,7 @@ export class FlowsPage extends IndicatorPage {
       this.profileEl,
     );
     this.addCards(sankey, this.mapCard);
+    sankey.el.querySelector('.card-head')?.after(this.reliabilityEl);
     void state
       .countries()
       .then((cs) => {
@@ -111,6 +112,35 @@ export class FlowsPage extends IndicatorPage {
         this.profileEl.hidden = false;
         this.profileEl.replaceChildren(h('p', { class: 'notice notice-error', role: 'alert' }, `Could not load the country list: ${errorMessage(e)}`));
       });
+  }
+
+  private readonly reliabilityEl = h('p', { class: 'notice notice-info', 'data-testid': 'flows-reliability', hidden: true });
+
+  /** The note beside the flows on a synthetic source: how far its flows can be trusted. */
+  private renderReliability(route: Route): void {
+    const src = state.source(route.params.get('source'));
+    const el = this.reliabilityEl;
+    el.hidden = true;
+    el.replaceChildren();
+    if (src?.kind !== 'synthetic') return;
+    el.hidden = false;
+    const other = state.sources.find((s) => s.kind === 'aggregates');
+    const switchTo = other
+      ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'flows-use-aggregates', onclick: () => updateParams({ source: other.id }) }, `Show ${other.label}`)
+      : null;
+    if (!src.flows) {
+      el.className = 'notice notice-info';
+      el.append(`This synthetic release does not say how reliable its flows are. `, ...(switchTo ? [switchTo] : []));
+      return;
+    }
+    el.className = src.flows.reliable ? 'notice notice-info' : 'notice notice-error';
+    el.append(
+      `Synthetic records on flows the data does not contain: ${src.flows.fabricated}. ` +
+        (src.flows.reliable
+          ? 'The flows are reliable at this privacy budget. '
+          : 'The flows are not reliable at this privacy budget: read them from the DP aggregates release. '),
+      ...(switchTo && !src.flows.reliable ? [switchTo] : []),
+    );
   }
 
   private async loadMap(signal: AbortSignal): Promise<Loaded> {
@@ -174,6 +204,7 @@ export class FlowsPage extends IndicatorPage {
     if (modeChanged && prevQuery === this.queryKey(route)) void this.mapCard.reload();
     this.pickSel.value = route.params.get('profile') ?? '';
     this.renderProfile(false);
+    this.renderReliability(route);
   }
 
   protected queryKey(route: Route): string {

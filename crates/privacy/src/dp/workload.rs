@@ -64,6 +64,38 @@ pub struct IndicatorQuality {
     pub synthetic_top: Vec<(String, f64)>,
 }
 
+/// A published indicator of a synthetic release is called reliable when its TVD is at most
+/// this, at most [`RELIABLE_FABRICATED`] of its records lie on absent combinations and at least
+/// 8 of its true top 10 are among the synthetic top 10.
+pub const RELIABLE_TVD: f64 = 0.15;
+/// See [`RELIABLE_TVD`].
+pub const RELIABLE_FABRICATED: f64 = 0.05;
+
+impl IndicatorQuality {
+    /// Whether readers may rely on this indicator (see [`RELIABLE_TVD`]).
+    pub fn reliable(&self) -> bool {
+        self.tvd <= RELIABLE_TVD
+            && self.fabricated_record_share <= RELIABLE_FABRICATED
+            && (self.top_k == 0 || self.top_k_kept * 10 >= self.top_k * 8)
+    }
+
+    /// The fabricated-record share in coarse bands, for publication beside a chart: "under 1%",
+    /// "1–5%", "5–20%" or "over 20%" (never the exact figure, which is computed on the
+    /// sensitive data).
+    pub fn fabricated_band(&self) -> &'static str {
+        let f = self.fabricated_record_share;
+        if f < 0.01 {
+            "under 1%"
+        } else if f < 0.05 {
+            "1–5%"
+        } else if f < 0.2 {
+            "5–20%"
+        } else {
+            "over 20%"
+        }
+    }
+}
+
 /// One column pair's 2-way TVD.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairTvd {

@@ -638,3 +638,73 @@ async fn uploads_are_size_limited() {
     tx.send(()).unwrap();
     join_server(h).await;
 }
+
+/// The login limiter under attack: concurrent wrong passwords, a spray of names from one
+/// address, and a huge name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn login_limiter_holds_under_attack() {
+    let server = TestServer::start("sqlite").await.unwrap();
+    seed(&server).await;
+    let url = server.url("/api/session");
+    // 50 concurrent wrong passwords for one user: at most 3 (the test config) are verified
+    let http = http_client(false);
+    let tries = (0..50).map(|_| {
+        let (http, url) = (http.clone(), url.clone());
+        tokio::spawn(async move {
+            send(
+                http.post(url)
+                    .json(&json!({"username": "analyst", "password": "wrong!"})),
+            )
+            .await
+            .0
+        })
+    });
+    let mut codes = Vec::new();
+    for t in tries {
+        codes.push(t.await.unwrap());
+    }
+    let verified = codes.iter().filter(|&&c| c == 401).count();
+    let limited = codes.iter().filter(|&&c| c == 429).count();
+    println!("50 concurrent wrong logins: {verified} verified (401), {limited} refused (429)");
+    assert!(
+        verified <= 3,
+        "{verified} wrong passwords were verified: {codes:?}"
+    );
+    assert_eq!(verified + limited, 50, "{codes:?}");
+
+    // 10,000 names from one address: limited per address (10 × 3 failures in the window)
+    let mut spray = (0u32, 0u32);
+    for i in 0..10_000 {
+        let (s, _) = send(
+            http.post(&url)
+                .json(&json!({"username": format!("nobody{i}"), "password": "wrong!"})),
+        )
+        .await;
+        match s {
+            401 => spray.0 += 1,
+            429 | 503 => spray.1 += 1,
+            other => panic!("login {i} answered {other}"),
+        }
+    }
+    println!(
+        "10,000 names from one address: {} verified, {} refused",
+        spray.0, spray.1
+    );
+    // the 3 analyst failures above came from the same address
+    assert!(spray.0 <= 30, "{} names were tried", spray.0);
+
+    // a 1 MB name: 400, and nothing about it is stored
+    let huge = "n".repeat(1_000_000);
+    let (s, e) = send(
+        http.post(&url)
+            .json(&json!({"username": huge, "password": "x"})),
+    )
+    .await;
+    assert_eq!(s, 400, "{e}");
+    let audit = server.with_store(|st| st.audit_log().unwrap()).await;
+    assert!(
+        !format!("{audit:?}").contains("nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"),
+        "the huge name reached the audit log"
+    );
+    server.stop().await;
+}
