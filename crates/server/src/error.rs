@@ -47,8 +47,17 @@ impl ApiError {
     pub fn conflict(m: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", m)
     }
-    pub fn internal(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
+    /// A 500. The detail (a store's or a library's message, which may name tables, files or
+    /// values) goes to the log inside the request's span, never to the client, who gets the
+    /// request id to quote instead.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        tracing::error!(%detail, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred; the hub's log has the details under this request id",
+        )
     }
     pub fn unavailable(m: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
@@ -66,10 +75,7 @@ impl From<StoreError> for ApiError {
             StoreError::NoBudget(_) | StoreError::BudgetExceeded { .. } => {
                 ApiError::conflict(e.to_string())
             }
-            _ => {
-                tracing::error!(error = %e, "store error");
-                ApiError::internal(format!("the store failed: {e}"))
-            }
+            _ => ApiError::internal(format!("the store failed: {e}")),
         }
     }
 }
@@ -78,10 +84,7 @@ impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         match e.downcast::<StoreError>() {
             Ok(s) => s.into(),
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "internal error");
-                ApiError::internal(format!("{e:#}"))
-            }
+            Err(e) => ApiError::internal(format!("{e:#}")),
         }
     }
 }
@@ -160,4 +163,19 @@ fn rebuild(resp: Response, code: &str, message: &str, id: Option<&str>) -> Respo
     );
     head.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(head, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_keep_their_detail_out_of_the_answer() {
+        let e: ApiError =
+            StoreError::from(std::io::Error::other("disk /var/lib/cthub/hub.db: table x")).into();
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.message.contains("hub.db"), "{}", e.message);
+        let e: ApiError = anyhow::anyhow!("secret detail").into();
+        assert!(!e.message.contains("secret"), "{}", e.message);
+    }
 }
