@@ -211,6 +211,15 @@ fn connect(url: &str, schema: Option<String>, location: String) -> Result<PgStor
     let mut client = config
         .connect(NoTls)
         .map_err(|source| StoreError::Connect { target, source })?;
+    // No wait on a lock (the ledger's and imports' advisory locks, row locks) lasts forever: a
+    // lock held for two minutes means something is stuck, and the waiter fails with PostgreSQL's
+    // "lock timeout" instead of hanging. A `-c lock_timeout=…` in the URL's options wins.
+    if !config
+        .get_options()
+        .is_some_and(|o| o.contains("lock_timeout"))
+    {
+        client.batch_execute("SET lock_timeout = '120s'")?;
+    }
     if let Some(s) = &schema {
         let exists: bool = client
             .query_one(
