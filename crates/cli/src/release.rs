@@ -19,7 +19,7 @@ use cthub_privacy::dp::budget::{epsilon_to_rho, rho_to_epsilon, Conversion};
 use cthub_privacy::dp::evaluate::evaluate;
 use cthub_privacy::dp::synth::{synthesize, SynthConfig};
 use cthub_privacy::dp::workload::{
-    evaluate_workload, worst_pairs, Indicator, IndicatorQuality, RELIABLE_FABRICATED, RELIABLE_TVD,
+    evaluate_workload, Indicator, IndicatorQuality, RELIABLE_FABRICATED, RELIABLE_TVD,
 };
 use cthub_privacy::report::{Audience, Bar, Bars, Report, Section, TableData};
 use cthub_privacy::table::TableBuilder;
@@ -811,7 +811,6 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
     config.seed = a.seed;
     // The flows are the figure readers look at first and the hardest to keep (~100 × 100
     // mostly empty cells): measured on their own, no record on a pair outside their support.
-    const FLOWS: [&str; 2] = ["citizenship", "CountryOfExploitation"];
     if FLOWS.iter().all(|f| columns.iter().any(|c| c == f)) {
         config.workload = vec![FLOWS.map(String::from).to_vec()];
     }
@@ -854,7 +853,7 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
             .map(|mut q| q.remove(0))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let worst = worst_pairs(&sensitive, &synth.table, 5)?;
+    let worst = quality.worst_pairs(5);
     let mut public = Report::new(
         "cthub release: differentially private synthetic data",
         Audience::Public,
@@ -1003,7 +1002,7 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
             header: ["columns", "TVD"].map(String::from).to_vec(),
             rows: worst
                 .iter()
-                .map(|p| vec![p.columns.join(" × "), format!("{:.4}", p.tvd)])
+                .map(|(cols, tvd)| vec![cols.join(" × "), format!("{tvd:.4}")])
                 .collect(),
         }),
         ..Section::default()
@@ -1011,7 +1010,10 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
     public.sections.push(reliability_section(&indicators));
     let mut details = serde_json::to_value(&quality)?;
     details["workload"] = serde_json::to_value(&indicators)?;
-    details["worst_pairs"] = serde_json::to_value(&worst)?;
+    details["worst_pairs"] = worst
+        .iter()
+        .map(|(cols, tvd)| serde_json::json!({"columns": cols, "tvd": tvd}))
+        .collect();
     internal.details = details;
     let files = [
         ("synthetic.csv", table_csv(&synth.table)?),
@@ -1057,14 +1059,14 @@ fn synthetic(a: SyntheticArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
+/// The flows' columns (citizenship → country of exploitation) in the CTDC layouts.
+const FLOWS: [&str; 2] = ["citizenship", "CountryOfExploitation"];
+
 /// The figures the hub publishes from a release (the dashboard's indicators), as far as the
 /// release has their columns: flows, sex × age, year trend, exploitation type × sex.
 fn publication_workload(columns: &[String]) -> Vec<Indicator> {
     let candidates = [
-        Indicator::new(
-            "flows (citizenship → country of exploitation)",
-            &["citizenship", "CountryOfExploitation"],
-        ),
+        Indicator::new("flows (citizenship → country of exploitation)", &FLOWS),
         Indicator::new("sex × age band", &["gender", "ageBroad"]),
         Indicator::new("year of registration", &["yearOfRegistration"]),
         Indicator::new("forced labour × sex", &["isForcedLabour", "gender"]),
@@ -1080,10 +1082,7 @@ fn publication_workload(columns: &[String]) -> Vec<Indicator> {
 /// synthetic flow records on pairs the data lacks in coarse bands (never the exact figure).
 /// `null` when the release has no flows.
 fn flows_statement(indicators: &[IndicatorQuality]) -> serde_json::Value {
-    let Some(q) = indicators
-        .iter()
-        .find(|q| q.columns == ["citizenship", "CountryOfExploitation"])
-    else {
+    let Some(q) = indicators.iter().find(|q| q.columns == FLOWS) else {
         return serde_json::Value::Null;
     };
     serde_json::json!({"reliable": q.reliable(), "fabricated": q.fabricated_band()})

@@ -859,19 +859,7 @@ async fn upload(
         .run(move |s| Ok(hub::organisation(s, org_id)?))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no organisation {org_id}")))?;
-    let mut file = None;
-    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("upload.csv").to_string();
-            let bytes = field.bytes().await.map_err(multipart_error)?;
-            file = Some((name, bytes));
-        }
-    }
-    let (name, bytes) =
-        file.ok_or_else(|| ApiError::bad_request("no multipart field named `file`"))?;
-    if bytes.is_empty() {
-        return Err(ApiError::bad_request("the file is empty"));
-    }
+    let (name, bytes) = file_field(&mut mp, "upload.csv").await?;
     let actor = caller.actor();
     let (n2, b2) = (name.clone(), bytes.clone());
     let (sha, report) = tokio::task::spawn_blocking(move || crate::upload::validate(&n2, &b2))
@@ -896,6 +884,25 @@ async fn upload(
         })
         .await?;
     Ok((StatusCode::CREATED, Json(upload_json(&saved, true))).into_response())
+}
+
+/// The multipart field `file` (its name, or `default_name`, and its content): 400 when it is
+/// missing or empty, 413 past the route's body limit.
+async fn file_field(mp: &mut Multipart, default_name: &str) -> ApiResult<(String, Bytes)> {
+    let mut file = None;
+    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or(default_name).to_string();
+            let bytes = field.bytes().await.map_err(multipart_error)?;
+            file = Some((name, bytes));
+        }
+    }
+    let (name, bytes) =
+        file.ok_or_else(|| ApiError::bad_request("no multipart field named `file`"))?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("the file is empty"));
+    }
+    Ok((name, bytes))
 }
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
@@ -1225,19 +1232,7 @@ async fn linkage_submit(
             ))
         }
     };
-    let mut file = None;
-    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("encodings.json").to_string();
-            let bytes = field.bytes().await.map_err(multipart_error)?;
-            file = Some((name, bytes));
-        }
-    }
-    let (name, bytes) =
-        file.ok_or_else(|| ApiError::bad_request("no multipart field named `file`"))?;
-    if bytes.is_empty() {
-        return Err(ApiError::bad_request("the file is empty"));
-    }
+    let (name, bytes) = file_field(&mut mp, "encodings.json").await?;
     let actor = caller.actor();
     let saved = st
         .pool

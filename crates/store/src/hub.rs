@@ -159,7 +159,13 @@ pub struct NewRelease<'a> {
     pub files: Vec<(String, String, Vec<u8>)>,
 }
 
-fn audit(db: &mut dyn Sql, actor: &str, action: &str, detail: serde_json::Value) -> Result<()> {
+/// Appends an audit entry inside the caller's transaction (the hub's and linkage's writes).
+pub(crate) fn audit(
+    db: &mut dyn Sql,
+    actor: &str,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<()> {
     db.exec(
         "INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)",
         &[
@@ -173,7 +179,10 @@ fn audit(db: &mut dyn Sql, actor: &str, action: &str, detail: serde_json::Value)
 }
 
 /// Runs `f` in one transaction and returns its value.
-fn tx<T>(store: &mut dyn Store, mut f: impl FnMut(&mut dyn Sql) -> Result<T>) -> Result<T> {
+pub(crate) fn tx<T>(
+    store: &mut dyn Store,
+    mut f: impl FnMut(&mut dyn Sql) -> Result<T>,
+) -> Result<T> {
     let mut out = None;
     store.with_sql(&mut |db| {
         out = Some(f(db)?);

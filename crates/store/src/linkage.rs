@@ -19,31 +19,9 @@
 
 use serde::Serialize;
 
-use crate::hub::OrgRef;
+use crate::hub::{audit, tx, OrgRef};
 use crate::sql::{Sql, Val};
 use crate::{now, Result, Store, StoreError};
-
-fn audit(db: &mut dyn Sql, actor: &str, action: &str, detail: serde_json::Value) -> Result<()> {
-    db.exec(
-        "INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)",
-        &[
-            now().into(),
-            actor.into(),
-            action.into(),
-            detail.to_string().into(),
-        ],
-    )?;
-    Ok(())
-}
-
-fn tx<T>(store: &mut dyn Store, mut f: impl FnMut(&mut dyn Sql) -> Result<T>) -> Result<T> {
-    let mut out = None;
-    store.with_sql(&mut |db| {
-        out = Some(f(db)?);
-        Ok(())
-    })?;
-    out.ok_or_else(|| StoreError::Internal("transaction returned nothing".into()))
-}
 
 /// A contributor's submitted encodings (without their content).
 #[derive(Debug, Clone, PartialEq, Serialize)]

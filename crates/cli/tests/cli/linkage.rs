@@ -159,8 +159,8 @@ fn linkage_in_the_hub_from_the_command_line() {
         text_q.contains("a2") && text_q.contains("b2"),
         "john/jon not queued: {queue}"
     );
-    let orgs = ok(&cthub(&["linkage", "runs", "--json"], &db, d));
-    assert!(orgs.as_array().is_some_and(|r| r.len() == 1), "{orgs}");
+    let runs = ok(&cthub(&["linkage", "runs", "--json"], &db, d));
+    assert!(runs.as_array().is_some_and(|r| r.len() == 1), "{runs}");
     let pair = |v: &serde_json::Value| -> Option<(String, String)> {
         let items = v
             .as_array()

@@ -68,9 +68,21 @@ pub struct EvaluationReport {
     pub single_values_surviving: usize,
     /// Sensitive single values missing from the output, as `column=value`.
     pub single_values_lost: Vec<String>,
+    /// The TVD of every column pair (when the reporting length is at least 2), in the order of
+    /// the combinations; [`EvaluationReport::worst_pairs`] ranks them.
+    #[serde(skip)]
+    pub pair_tvds: Vec<([String; 2], f64)>,
 }
 
 impl EvaluationReport {
+    /// The `n` column pairs whose 2-way distributions differ most, worst first (ties by name).
+    pub fn worst_pairs(&self, n: usize) -> Vec<([String; 2], f64)> {
+        let mut all = self.pair_tvds.clone();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(n);
+        all
+    }
+
     /// Mean TVD of length `k`, if computed.
     pub fn tvd(&self, k: usize) -> Option<f64> {
         self.lengths
@@ -147,6 +159,7 @@ pub fn evaluate(
     let mut bucket_acc = vec![(0usize, 0usize, 0.0f64); BUCKETS.len()];
     let (mut rare, mut leaked) = (0usize, 0usize);
     let mut lost = Vec::new();
+    let mut pair_tvds = Vec::new();
     for k in 1..=reporting_length.min(names.len()) {
         let combos = combinations(names.len(), k);
         let mut st = LengthStats {
@@ -214,6 +227,9 @@ pub fn evaluate(
                 }
             }
             tvd *= 0.5;
+            if k == 2 {
+                pair_tvds.push(([names[combo[0]].clone(), names[combo[1]].clone()], tvd));
+            }
             st.mean_tvd += tvd;
             st.max_tvd = st.max_tvd.max(tvd);
         }
@@ -231,6 +247,7 @@ pub fn evaluate(
         single_values_sensitive: single.sensitive_combinations,
         single_values_surviving: single.preserved,
         single_values_lost: lost,
+        pair_tvds,
         lengths,
         buckets: BUCKETS
             .iter()
@@ -301,5 +318,29 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert_eq!(r.single_values_surviving, 2);
+    }
+
+    #[test]
+    fn worst_pairs_name_the_scrambled_pair() {
+        let x = Table::from_rows(
+            &["a", "b", "c"],
+            (0..40).map(|i| {
+                let v = (i % 2).to_string();
+                vec![v.clone(), v.clone(), v]
+            }),
+        );
+        // c is independent of a and b in the synthetic table
+        let y = Table::from_rows(
+            &["a", "b", "c"],
+            (0..40).map(|i| {
+                let v = (i % 2).to_string();
+                vec![v.clone(), v, ((i / 2) % 2).to_string()]
+            }),
+        );
+        let w = evaluate(&x, &y, 2, 2).unwrap().worst_pairs(3);
+        assert_eq!(w.len(), 3);
+        assert_eq!(w[2].0, ["a".to_string(), "b".to_string()]);
+        assert_eq!(w[2].1, 0.0);
+        assert!(w[0].1 > 0.4, "{w:?}");
     }
 }

@@ -13,7 +13,8 @@
 //!   top-k (ties broken by value, so the figure is deterministic);
 //! * cells (combinations) in each, and fabricated cells.
 //!
-//! [`worst_pairs`] names the 2-way marginals with the largest TVD over all column pairs.
+//! The 2-way marginals with the largest TVD over all column pairs come from
+//! [`super::evaluate::EvaluationReport::worst_pairs`] (computed in the same pass as the means).
 //! Like [`super::evaluate`], this compares with the sensitive data: it is for the data holder
 //! (`quality.internal.*`), never for publication.
 
@@ -94,13 +95,6 @@ impl IndicatorQuality {
             "over 20%"
         }
     }
-}
-
-/// One column pair's 2-way TVD.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PairTvd {
-    pub columns: [String; 2],
-    pub tvd: f64,
 }
 
 /// Counts of each combination of `cols` over rows with a value in every column.
@@ -232,35 +226,6 @@ pub fn evaluate_workload(
     Ok(out)
 }
 
-/// The `n` column pairs of `sensitive` (all its columns; `synthetic` must have them too) whose
-/// 2-way distributions differ most (TVD over all records, blanks included), worst first.
-pub fn worst_pairs(
-    sensitive: &Table,
-    synthetic: &Table,
-    n: usize,
-) -> Result<Vec<PairTvd>, DpError> {
-    let names = sensitive.names();
-    let none = |_: &str| false;
-    let mut all = Vec::new();
-    for i in 0..names.len() {
-        for j in i + 1..names.len() {
-            let ind = Indicator::new("", &[names[i], names[j]]);
-            let q = evaluate_workload(sensitive, synthetic, &[ind], 0, &none)?;
-            all.push(PairTvd {
-                columns: [names[i].to_string(), names[j].to_string()],
-                tvd: q[0].tvd,
-            });
-        }
-    }
-    all.sort_by(|a, b| {
-        b.tvd
-            .total_cmp(&a.tvd)
-            .then_with(|| a.columns.cmp(&b.columns))
-    });
-    all.truncate(n);
-    Ok(all)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,29 +276,5 @@ mod tests {
         let x = t(&[["UA", "RU"]]);
         let bad = vec![Indicator::new("x", &["cit", "nope"])];
         assert!(evaluate_workload(&x, &x, &bad, 5, &|_| false).is_err());
-    }
-
-    #[test]
-    fn worst_pairs_name_the_scrambled_pair() {
-        let x = Table::from_rows(
-            &["a", "b", "c"],
-            (0..40).map(|i| {
-                let v = (i % 2).to_string();
-                vec![v.clone(), v.clone(), v]
-            }),
-        );
-        // c is independent of a and b in the synthetic table
-        let y = Table::from_rows(
-            &["a", "b", "c"],
-            (0..40).map(|i| {
-                let v = (i % 2).to_string();
-                vec![v.clone(), v, ((i / 2) % 2).to_string()]
-            }),
-        );
-        let w = worst_pairs(&x, &y, 3).unwrap();
-        assert_eq!(w.len(), 3);
-        assert_eq!(w[2].columns, ["a".to_string(), "b".to_string()]);
-        assert_eq!(w[2].tvd, 0.0);
-        assert!(w[0].tvd > 0.4, "{w:?}");
     }
 }
