@@ -61,7 +61,7 @@ fs.mkdirSync(SHOTS, { recursive: true });
 const FILTER_KEYS = ['year_from', 'year_to', 'sex', 'age_band', 'exploitation', 'citizenship', 'country', 'data_source'];
 const rand = crypto.randomBytes(4).toString('hex');
 const started = Date.now();
-const summary = { ok: false, base: BASE, pages: {}, filter: null, csv: null, admin: null, linkage: null, contributor: null, access: null, screenshots: [] };
+const summary = { ok: false, base: BASE, pages: {}, filter: null, csv: null, admin: null, release: null, linkage: null, contributor: null, access: null, screenshots: [] };
 let step = 'start';
 
 class Deviation extends Error {}
@@ -420,6 +420,33 @@ async function run(browser) {
   check(tr.ok() && tbody?.user?.username === ADMIN_USER, `GET /api/session with the new token answered ${tr.status()} ${JSON.stringify(tbody)}`);
   await api.dispose();
   summary.admin = { organisations: [org, other], contributor: cuser, token_name: tname, token_shown_once: true };
+
+  // 4a. A DP release started from the Releases page: charged, registered, published, listed.
+  step = 'release from the hub';
+  log(step);
+  await clickNav(page, 'releases');
+  await page.locator('[data-testid="new-release-form"]').waitFor({ timeout: TIMEOUT });
+  const rowsBefore = await page.locator('[data-testid="releases-table"] tbody tr').count();
+  await page.locator('[data-testid="new-release-kind"]').selectOption('aggregates');
+  await page.locator('[data-testid="new-release-epsilon"]').fill('0.5');
+  await page.locator('[data-testid="new-release-columns"]').fill('yearOfRegistration, gender, citizenship');
+  await page.locator('[data-testid="new-release-publish"]').check();
+  await page.locator('[data-testid="new-release-submit"]').click();
+  const made = await waitText(page.locator('[data-testid="new-release-done"], [data-testid="new-release-error"]'), /made|refused/, 'the release outcome');
+  check(/Release \d+ made \(published\)/.test(made), `the release from the hub: ${made}`);
+  const releaseId = Number(/Release (\d+)/.exec(made)[1]);
+  await page.locator(`[data-testid="release-${releaseId}-report"]`).waitFor({ timeout: TIMEOUT });
+  const rowsAfter = await page.locator('[data-testid="releases-table"] tbody tr').count();
+  check(rowsAfter === rowsBefore + 1, `the releases table has ${rowsAfter} rows, expected ${rowsBefore + 1}`);
+  await waitText(page.locator('[data-testid="charges-store"]'), /DP aggregates of 3 columns, length 3, epsilon 0.5/, 'the charge in the ledger');
+  // Over the budget: refused with the ledger's words, nothing added.
+  await page.locator('[data-testid="new-release-epsilon"]').fill('10');
+  await page.locator('[data-testid="new-release-submit"]').click();
+  const refused = await waitText(page.locator('[data-testid="new-release-error"]'), /refused/, 'the refusal of an overspending release');
+  check(/exceeded/.test(refused), `an overspending release: ${refused}`);
+  check((await page.locator('[data-testid="releases-table"] tbody tr').count()) === rowsAfter, 'a refused release was listed');
+  await shot(page, 'release-from-hub.png');
+  summary.release = { id: releaseId, refused_over_budget: true };
 
   // 4b. Linkage (hub operator): both organisations' encodings, a run, the review queue.
   if (args.linkage) {

@@ -80,6 +80,12 @@ export function notice(kind: 'error' | 'info' | 'ok', text: string, testid?: str
 }
 
 /** A simple accessible table from headers and rows of cells. */
+/** A labelled form control (the label's `for` is the control's new id). */
+export function field(id: string, label: string, control: HTMLElement): HTMLElement {
+  control.id = id;
+  return h('div', { class: 'field' }, h('label', { for: id }, label), control);
+}
+
 export function simpleTable(
   caption: string,
   headers: string[],

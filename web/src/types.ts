@@ -99,6 +99,13 @@ export interface Release {
   files: ReleaseFile[];
 }
 
+/** The answer to `POST /api/releases`. */
+export interface NewReleaseResult {
+  release: Release;
+  ledger: { dataset: string; budget_rho: number; spent_rho: number; remaining_rho: number; charges: number };
+  message: string;
+}
+
 export interface Charge {
   id: number;
   at: string;

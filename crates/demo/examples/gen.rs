@@ -2,26 +2,39 @@
 //!
 //! ```text
 //! cargo run --release -p cthub-demo --example gen -- [ROWS] [PATH] [SEED] [--stats]
+//!     [--long-tail] [--columns a,b,c]
 //! ```
 //!
 //! Defaults: 1,000,000 rows, `demo-kanon-2018.csv` in the temporary directory, seed 2002.
 //! `--stats` also prints the target marginals next to the measured ones (not timed).
+//! `--long-tail` draws the flows from [`FlowShape::LongTail`]; `--columns` writes only the
+//! columns named (in that order), as the DP synthesis benchmark does.
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use cthub_demo::{synthetic_notice, write_kanon_csv, DemoConfig, DemoGenerator, MarginalTally};
+use cthub_demo::{
+    synthetic_notice, write_kanon_csv, DemoConfig, DemoGenerator, FlowShape, MarginalTally,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut stats = false;
+    let (mut stats, mut flows) = (false, FlowShape::Demo);
+    let mut columns: Option<Vec<String>> = None;
     let mut positional = Vec::new();
-    for arg in std::env::args().skip(1) {
-        if arg == "--stats" {
-            stats = true;
-        } else {
-            positional.push(arg);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--stats" => stats = true,
+            "--long-tail" => flows = FlowShape::LongTail,
+            "--columns" => {
+                let list = args
+                    .next()
+                    .ok_or("--columns needs a comma-separated list")?;
+                columns = Some(list.split(',').map(str::to_owned).collect());
+            }
+            _ => positional.push(arg),
         }
     }
     let victims: usize = match positional.first() {
@@ -39,12 +52,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cfg = DemoConfig {
         seed,
         victims,
+        flows,
         ..DemoConfig::default()
     };
 
     let started = Instant::now();
     let out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-    let rows = write_kanon_csv(&cfg, out)?;
+    let rows = match &columns {
+        None => write_kanon_csv(&cfg, out)?,
+        Some(columns) => write_columns(&cfg, columns, out)?,
+    };
     let secs = started.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(&path)?.len();
     println!(
@@ -76,4 +93,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("\n{}", synthetic_notice(seed));
     Ok(())
+}
+
+/// Writes only `columns` of the generated rows (a projection of the k-anonymised layout).
+fn write_columns(
+    cfg: &DemoConfig,
+    columns: &[String],
+    out: impl std::io::Write,
+) -> Result<u64, Box<dyn std::error::Error>> {
+    let header = cthub_standard::ctdc::KANON_2018_COLUMNS;
+    let idx = columns
+        .iter()
+        .map(|c| {
+            header.iter().position(|h| h == c).ok_or_else(|| {
+                format!("--columns: no column {c:?} in the 2018 k-anonymised layout")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(columns)?;
+    let mut rows = 0u64;
+    for row in DemoGenerator::try_new(*cfg)? {
+        w.write_record(idx.iter().map(|&i| &row[i]))?;
+        rows += 1;
+    }
+    w.flush()?;
+    Ok(rows)
 }

@@ -2,7 +2,10 @@
 //!
 //! `cargo run --release -p cthub-privacy --example synth_adult -- [--input PATH] [--delimiter ';']
 //!  [--epsilon 1] [--delta 1e-9] [--seed 0] [--output synthetic.csv]
-//!  [--shares 0.1,0.3,0.6] [--max-clique-cells 2000] [--iterations 500] [--rare-cut 0.15] [--rare-floor 4]`
+//!  [--shares 0.1,0.3,0.6] [--max-clique-cells 2000] [--iterations 500] [--rare-cut 0.15] [--rare-floor 4]
+//!  [--workload citizenship:CountryOfExploitation]...`
+//! `--workload` declares a marginal the release must keep (as `cthub release synthetic` declares
+//! the flows); it may be given more than once.
 //! Defaults: the Adult file of `../shared/data/adult-arx`, ε = 1, δ = 1e-9.
 
 use std::path::PathBuf;
@@ -25,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut iterations: Option<usize> = None;
     let mut rare_cut: Option<f64> = None;
     let mut rare_floor: Option<f64> = None;
+    let mut workload: Vec<Vec<String>> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -46,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--iterations" => iterations = Some(val()?.parse()?),
             "--rare-cut" => rare_cut = Some(val()?.parse()?),
             "--rare-floor" => rare_floor = Some(val()?.parse()?),
+            "--workload" => workload.push(val()?.split(':').map(str::to_owned).collect()),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -55,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rho = epsilon_to_rho(epsilon, delta, Conversion::Tight)?;
     let mut cfg = SynthConfig::new(rho);
     cfg.seed = seed;
+    cfg.workload = workload;
     if let Some(s) = shares {
         cfg.shares = s;
     }

@@ -33,7 +33,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/indicators", get(indicator_list))
         .route("/api/indicators/{id}", get(indicator))
         .route("/api/countries", get(countries))
-        .route("/api/releases", get(releases))
+        .route("/api/releases", get(releases).post(create_release))
         .route("/api/releases/{id}", get(release))
         .route("/api/releases/{id}/files/{name}", get(release_file))
         .route("/api/releases/{id}/publish", post(publish))
@@ -474,6 +474,116 @@ async fn releases(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<
             .map(|r| release_json(r, &caller))
             .collect(),
     ))
+}
+
+/// A DP release an admin starts from the hub: the same workflow, refusals and ledger as
+/// `cthub release aggregates|synthetic` (the store's records only; no files or configurations
+/// from the server's disk).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDpRelease {
+    /// `aggregates` or `synthetic`.
+    pub kind: String,
+    /// Privacy loss ε (> 0), charged to the dataset's budget.
+    pub epsilon: f64,
+    /// δ of the (ε, δ) statement; default 1e-6.
+    pub delta: Option<f64>,
+    /// Only this contribution's records (ledger account `contribution:<id>`); default all
+    /// records (account `store`).
+    pub contribution: Option<i64>,
+    /// `ctdc-synthetic-2024` (default, 27 columns), `ctdc-synthetic-2021` or `ctdc-vp`.
+    pub layout: Option<String>,
+    /// Columns to release; default the headline set (aggregates) or every column (synthetic).
+    pub columns: Option<Vec<String>>,
+    /// Longest combination counted (aggregates); default 3.
+    pub length: Option<usize>,
+    /// `linkage` bounds each person's records by the newest linkage run; or a column.
+    pub person_id: Option<String>,
+    /// Records kept per person with `person_id`; default 1.
+    pub max_records_per_person: Option<usize>,
+    /// Seed of the sampling step (synthetic); default 0.
+    pub seed: Option<u64>,
+    /// Publish at once; default false (publish later from the Releases page).
+    pub publish: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/api/releases", tag = "releases", request_body = NewDpRelease,
+    responses((status = 201, description = "the release, registered, with the ledger account after its charge"),
+        (status = 400, description = "a parameter, column or dataset the release cannot use"),
+        (status = 409, description = "no budget, budget exceeded, or another release is being computed")))]
+async fn create_release(
+    State(st): State<AppState>,
+    caller: Caller,
+    Json(b): Json<NewDpRelease>,
+) -> ApiResult<Response> {
+    caller.require(&[Role::Admin])?;
+    let method = match b.kind.as_str() {
+        "aggregates" => cthub_release::Method::Aggregates {
+            length: b.length.unwrap_or(3),
+            hierarchies: Vec::new(),
+        },
+        "synthetic" => cthub_release::Method::Synthetic {
+            seed: b.seed.unwrap_or(0),
+        },
+        k => {
+            return Err(ApiError::bad_request(format!(
+                "kind must be aggregates or synthetic, got {k:?} (k-anonymous releases need a \
+                 configuration: use `cthub release kanon`)"
+            )))
+        }
+    };
+    if b.length.is_some() && b.kind != "aggregates" {
+        return Err(ApiError::bad_request("length applies to aggregates only"));
+    }
+    if b.seed.is_some() && b.kind != "synthetic" {
+        return Err(ApiError::bad_request("seed applies to synthetic data only"));
+    }
+    let layout = match b.layout.as_deref().unwrap_or("ctdc-synthetic-2024") {
+        "ctdc-synthetic-2024" => cthub_standard::CtdcSchema::Synthetic2024,
+        "ctdc-synthetic-2021" => cthub_standard::CtdcSchema::Synthetic2021,
+        "ctdc-vp" => cthub_standard::CtdcSchema::VictimPerpetrator,
+        l => {
+            return Err(ApiError::bad_request(format!(
+                "layout must be ctdc-synthetic-2024, ctdc-synthetic-2021 or ctdc-vp, got {l:?}"
+            )))
+        }
+    };
+    let req = cthub_release::DpRequest {
+        source: cthub_release::Source::Store {
+            contribution: b.contribution,
+            layout,
+        },
+        method,
+        epsilon: b.epsilon,
+        delta: b.delta.unwrap_or(1e-6),
+        columns: b.columns.unwrap_or_default(),
+        config: None,
+        person_id: b.person_id,
+        max_records_per_person: b.max_records_per_person.unwrap_or(1),
+        publish: b.publish.unwrap_or(false),
+        actor: caller.actor(),
+    };
+    // One release at a time: each reads every record and computes for seconds; a second
+    // request is told to wait rather than queued behind it holding a connection.
+    let _slot = st.release_slot.clone().try_acquire_owned().map_err(|_| {
+        ApiError::conflict("another release is being computed; try again when it is done")
+    })?;
+    let r = st
+        .pool
+        .run(move |s| cthub_release::run(s, &req, None))
+        .await?;
+    let a = &r.account;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "release": release_json(&r.release, &caller),
+            "ledger": {"dataset": a.dataset, "budget_rho": a.budget_rho, "spent_rho": a.spent_rho.max(0.0),
+                "remaining_rho": (a.budget_rho - a.spent_rho).max(0.0), "charges": a.charges.len()},
+            "summary": r.summary,
+            "message": r.message,
+        })),
+    )
+        .into_response())
 }
 
 /// Who did something, as `caller` may see it: the account (or the CLI's operating-system user)
@@ -1443,13 +1553,13 @@ async fn linkage_decide(
     info(title = "cthub", description = "The counter-trafficking data hub: contributions, analytics, releases and administration. See docs/API.md."),
     paths(
         health, ready, session, login, logout, sources, filters, indicator_list, indicator, countries,
-        releases, release, release_file, publish, ledger, sql, contributions, records, upload, uploads,
+        releases, create_release, release, release_file, publish, ledger, sql, contributions, records, upload, uploads,
         upload_get, upload_report, upload_commit, upload_discard, organisations, create_organisation,
         users, create_user, update_user, tokens, create_token, revoke_token, audit,
         linkage_submissions, linkage_submit, linkage_runs, linkage_run, linkage_run_get, linkage_review,
         linkage_persons, linkage_decisions, linkage_decide
     ),
-    components(schemas(LoginBody, SqlBody, NewOrganisation, NewUser, UserPatch, NewToken, LinkageRunBody, LinkSideBody, DecisionBody)),
+    components(schemas(NewDpRelease, LoginBody, SqlBody, NewOrganisation, NewUser, UserPatch, NewToken, LinkageRunBody, LinkSideBody, DecisionBody)),
     tags((name = "service"), (name = "accounts"), (name = "analytics"), (name = "releases"), (name = "contributions"), (name = "admin"), (name = "linkage"))
 )]
 pub struct ApiDoc;

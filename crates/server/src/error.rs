@@ -82,6 +82,9 @@ impl From<StoreError> for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
+        if let Some(r) = e.downcast_ref::<cthub_release::Refused>() {
+            return ApiError::bad_request(r.0.clone());
+        }
         match e.downcast::<StoreError>() {
             Ok(s) => s.into(),
             Err(e) => ApiError::internal(format!("{e:#}")),

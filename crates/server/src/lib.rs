@@ -45,6 +45,8 @@ pub struct AppState {
     /// the number of cores; a login that waits over 10 s for a slot gets 503.
     pub verify_slots: Arc<tokio::sync::Semaphore>,
     pub cache: Arc<cache::Cache>,
+    /// DP releases started from the hub run one at a time (`POST /api/releases`).
+    pub release_slot: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             cache: Arc::new(cache::Cache::default()),
+            release_slot: Arc::new(tokio::sync::Semaphore::new(1)),
             cfg: Arc::new(cfg),
         })
     }

@@ -324,17 +324,6 @@ pub fn run_linkage(
     Ok((run, summary))
 }
 
-/// Person id per stored case record from the newest run (`None`: no run yet), and the run's id.
-pub fn latest_persons(store: &mut dyn Store) -> anyhow::Result<Option<(i64, HashMap<i64, i64>)>> {
-    let Some(run) = linkage::run(store, None)? else {
-        return Ok(None);
-    };
-    Ok(Some((
-        run.id,
-        linkage::persons_by_case_record(store, run.id)?,
-    )))
-}
-
 /// Persons of a run with their records, for display: person -> [(organisation id, reference,
 /// case record id)], only persons known to two or more organisations.
 pub fn linked_persons(

@@ -44,24 +44,18 @@ fn seed_demo(st: &mut dyn cthub_store::Store, admin_password: &str) {
     let mut csv = Vec::new();
     cthub_demo::write_kanon_csv(&cfg, &mut csv).unwrap();
     cthub_server::upload::commit(st, "demo.csv", &csv, "Demo NGO", "e2e").unwrap();
+    // room for one small release started from the Releases page (ε 0.5 ≈ ρ 0.0044), not ε 10
+    st.set_privacy_budget("store", "the demo store", 0.05, "e2e")
+        .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.csv");
     std::fs::write(&path, &csv).unwrap();
     let table = cthub_privacy::Table::from_csv(&path, b',').unwrap();
-    let columns: Vec<String> = [
-        "yearOfRegistration",
-        "gender",
-        "ageBroad",
-        "citizenship",
-        "CountryOfExploitation",
-        "isForcedLabour",
-        "isSexualExploit",
-        "isOtherExploit",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let columns: Vec<String> = cthub_release::HEADLINE_COLUMNS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let agg = cthub_privacy::dp::aggregates::dp_aggregates(
         &table,
         &cthub_privacy::dp::aggregates::AggregateConfig::new(columns.clone(), 0.5),

@@ -566,3 +566,14 @@ pub fn persons_by_case_record(
         .collect()
     })
 }
+
+/// Person id per stored case record from the newest run, with the run's id (`None`: no run
+/// yet). Releases bound each person's records by these ids (`--person-id linkage`).
+pub fn latest_persons(
+    store: &mut dyn Store,
+) -> Result<Option<(i64, std::collections::HashMap<i64, i64>)>> {
+    let Some(run) = run(store, None)? else {
+        return Ok(None);
+    };
+    Ok(Some((run.id, persons_by_case_record(store, run.id)?)))
+}

@@ -1,16 +1,11 @@
 import { api, errorMessage } from '../api';
-import { clear, fmtDate, h, notice, simpleTable } from '../dom';
+import { clear, field, fmtDate, h, notice, simpleTable } from '../dom';
 import type { Route } from '../router';
 import { state } from '../state';
 import type { AuditEntry, Organisation, Role, Token, User } from '../types';
 import type { Page } from './page';
 
 const ROLES: Role[] = ['contributor', 'analyst', 'investigator', 'admin'];
-
-function field(id: string, label: string, control: HTMLElement): HTMLElement {
-  control.id = id;
-  return h('div', { class: 'field' }, h('label', { for: id }, label), control);
-}
 
 function detailText(d: unknown): string {
   if (d === null || d === undefined) return '';

@@ -1,14 +1,9 @@
 import { api, errorMessage } from '../api';
-import { clear, fmtDate, fmtInt, fmtPct, h, notice, simpleTable } from '../dom';
+import { clear, field, fmtDate, fmtInt, fmtPct, h, notice, simpleTable } from '../dom';
 import type { Route } from '../router';
 import { state } from '../state';
 import type { LinkageRun, LinkageSubmission, Organisation, ReviewItem } from '../types';
 import type { Page } from './page';
-
-function field(id: string, label: string, control: HTMLElement): HTMLElement {
-  control.id = id;
-  return h('div', { class: 'field' }, h('label', { for: id }, label), control);
-}
 
 /**
  * Privacy-preserving linkage at the hub. Contributors submit the encoding file `cthub encode`

@@ -1,9 +1,9 @@
 import { api, errorMessage } from '../api';
 import { ChartCard, PALETTE, type Loaded } from '../chart';
-import { clear, fmtBytes, fmtDate, fmtInt, fmtNum, h, notice, simpleTable } from '../dom';
+import { clear, field, fmtBytes, fmtDate, fmtInt, fmtNum, h, notice, simpleTable } from '../dom';
 import type { Route } from '../router';
 import { state } from '../state';
-import type { Account, Release } from '../types';
+import type { Account, NewReleaseResult, Release } from '../types';
 import type { Page } from './page';
 
 function privacyOf(r: Release): string {
@@ -45,6 +45,7 @@ export class ReleasesPage implements Page {
         'De-identified releases: differentially private aggregates and synthetic records (with ε, δ) and k-anonymous tables (with k). Every file can be downloaded; each release has a public report.',
       ),
       this.statusEl,
+      state.user?.role === 'admin' ? this.releaseForm() : null,
       this.listEl,
       h('h2', {}, 'Privacy ledger'),
       h(
@@ -54,6 +55,72 @@ export class ReleasesPage implements Page {
       ),
       h('div', { class: 'grid' }, this.ledgerCard.el),
       this.chargesEl,
+    );
+  }
+
+  /** Admins start a DP release of the store's records: the same workflow, refusals and ledger
+   * as `cthub release aggregates|synthetic`. */
+  private releaseForm(): HTMLElement {
+    const kind = h(
+      'select',
+      { 'data-testid': 'new-release-kind' },
+      h('option', { value: 'synthetic' }, 'DP synthetic records'),
+      h('option', { value: 'aggregates' }, 'DP aggregates (noisy counts with intervals)'),
+    );
+    const epsilon = h('input', { type: 'number', min: '0.01', max: '10', step: '0.01', value: '1', required: true, 'data-testid': 'new-release-epsilon' });
+    const delta = h('input', { type: 'number', step: 'any', min: '0', max: '1', value: '1e-6', required: true, 'data-testid': 'new-release-delta' });
+    const contribution = h('input', { type: 'number', min: '1', step: '1', placeholder: 'all records', 'data-testid': 'new-release-contribution' });
+    const columns = h('input', { type: 'text', autocomplete: 'off', placeholder: 'default columns', 'data-testid': 'new-release-columns' });
+    const publish = h('input', { type: 'checkbox', 'data-testid': 'new-release-publish' });
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'new-release-submit' }, 'Release');
+    const form = h(
+      'form',
+      {
+        class: 'form-inline',
+        'data-testid': 'new-release-form',
+        'aria-label': 'Start a differentially private release',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          const body: Record<string, unknown> = { kind: kind.value, epsilon: Number(epsilon.value), delta: Number(delta.value), publish: publish.checked };
+          if (contribution.value) body.contribution = Number(contribution.value);
+          const cols = columns.value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+          if (cols.length > 0) body.columns = cols;
+          submit.disabled = true;
+          this.statusEl.replaceChildren(notice('info', 'Computing the release… (this reads every record of the dataset)'));
+          try {
+            const r = await api<NewReleaseResult>('/api/releases', { method: 'POST', body });
+            const left = r.ledger.remaining_rho;
+            this.statusEl.replaceChildren(
+              notice('ok', `Release ${r.release.id} made (${r.release.published ? 'published' : 'not published yet'}); ${r.ledger.dataset} has ρ ${fmtNum(left)} left of ${fmtNum(r.ledger.budget_rho)}.`, 'new-release-done'),
+            );
+            if (r.release.published) await state.loadSources();
+            void this.loadReleases();
+            void this.ledgerCard.reload();
+          } catch (err) {
+            this.statusEl.replaceChildren(notice('error', `The release was refused: ${errorMessage(err)}`, 'new-release-error'));
+          } finally {
+            submit.disabled = false;
+          }
+        },
+      },
+      field('new-release-kind', 'Kind', kind),
+      field('new-release-epsilon', 'ε', epsilon),
+      field('new-release-delta', 'δ', delta),
+      field('new-release-contribution', 'Contribution (optional)', contribution),
+      field('new-release-columns', 'Columns (comma-separated, optional)', columns),
+      field('new-release-publish', 'Publish at once', publish),
+      h('div', { class: 'field field-button' }, submit),
+    );
+    return h(
+      'section',
+      { class: 'admin-section', 'aria-labelledby': 'new-release-title' },
+      h('h3', { id: 'new-release-title' }, 'New differentially private release'),
+      h(
+        'p',
+        { class: 'intro' },
+        'Charged to the privacy budget of the store (or of the contribution): a release that would overspend it is refused and nothing is charged. Set budgets with `cthub ledger set-budget`.',
+      ),
+      form,
     );
   }
 

@@ -203,6 +203,12 @@ async fn run_matrix(backend: &str) {
         c(Method::GET, "/api/countries", Body::None, ALL),
         c(Method::GET, "/api/releases", Body::None, ALL),
         c(
+            Method::POST,
+            "/api/releases",
+            Body::Json(json!({"kind": "aggregates", "epsilon": 0.1})),
+            ADMIN,
+        ),
+        c(
             Method::GET,
             format!("/api/releases/{pub_r}"),
             Body::None,

@@ -22,22 +22,6 @@ async fn ids_of_records(admin: &Client, contribution: i64) -> Vec<i64> {
         .collect()
 }
 
-async fn commit(admin: &Client, org: i64, salt: u32) -> i64 {
-    let (s, up) = admin
-        .upload(
-            &format!("/api/uploads?organisation={org}"),
-            "cases.csv",
-            &ctdc_file(6, 0, salt),
-        )
-        .await;
-    assert_eq!(s, 201, "{up}");
-    let (s, done) = admin
-        .post(&format!("/api/uploads/{}/commit", up["id"]), json!({}))
-        .await;
-    assert_eq!(s, 200, "{done}");
-    done["contribution_id"].as_i64().unwrap()
-}
-
 fn person_of<'a>(persons: &'a Value, org: i64, reference: &str) -> Option<&'a Value> {
     persons["persons"].as_array().unwrap().iter().find(|p| {
         p["records"].as_array().unwrap().iter().any(|r| {
@@ -55,8 +39,8 @@ async fn flow(backend: &str) {
     let admin = Client::login(&server, "admin").await;
     let contrib_a = Client::login(&server, "contrib_a").await;
     let contrib_b = Client::login(&server, "contrib_b").await;
-    let ca = commit(&admin, seed.org_a, 1).await;
-    let cb = commit(&admin, seed.org_b, 2).await;
+    let ca = admin.contribute(seed.org_a, 6, 1).await;
+    let cb = admin.contribute(seed.org_b, 6, 2).await;
     let (ra, rb) = (
         ids_of_records(&admin, ca).await,
         ids_of_records(&admin, cb).await,
@@ -216,7 +200,7 @@ async fn flow(backend: &str) {
 
     // Person ids reach the store for releases: the accepted pair's case records share one.
     let (_, map) = server
-        .with_store(|st| cthub_server::linkage::latest_persons(st).unwrap().unwrap())
+        .with_store(|st| cthub_store::linkage::latest_persons(st).unwrap().unwrap())
         .await;
     assert_eq!(map[&rb[1]], map[&ra[1]]);
     assert_ne!(map[&ra[3]], map[&ra[1]]);

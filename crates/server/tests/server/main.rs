@@ -5,3 +5,4 @@ mod common;
 mod access;
 mod flow;
 mod linkage;
+mod releases;

@@ -202,6 +202,24 @@ impl Client {
         send(self.req(reqwest::Method::POST, path).json(&body)).await
     }
 
+    /// Uploads `ctdc_file(rows, 0, salt)` for `org` and commits it (as an admin): the new
+    /// contribution's id.
+    pub async fn contribute(&self, org: i64, rows: usize, salt: u32) -> i64 {
+        let (s, up) = self
+            .upload(
+                &format!("/api/uploads?organisation={org}"),
+                "cases.csv",
+                &ctdc_file(rows, 0, salt),
+            )
+            .await;
+        assert_eq!(s, 201, "{up}");
+        let (s, done) = self
+            .post(&format!("/api/uploads/{}/commit", up["id"]), json!({}))
+            .await;
+        assert_eq!(s, 200, "{done}");
+        done["contribution_id"].as_i64().unwrap()
+    }
+
     pub async fn upload(&self, path: &str, name: &str, content: &[u8]) -> (u16, Value) {
         let part = reqwest::multipart::Part::bytes(content.to_vec()).file_name(name.to_string());
         let form = reqwest::multipart::Form::new().part("file", part);
