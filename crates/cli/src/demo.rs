@@ -312,6 +312,7 @@ fn demo_releases(a: &UpArgs) -> anyhow::Result<serde_json::Value> {
         config: None,
         person_id: None,
         max_records_per_person: 1,
+        domain: Vec::new(),
         out: a.out.join(out),
         publish: true,
         json: a.json,

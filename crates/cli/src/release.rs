@@ -139,6 +139,13 @@ pub struct DpArgs {
     /// Records kept per person when --person-id is given.
     #[arg(long, default_value_t = 1)]
     pub max_records_per_person: usize,
+    /// A released column's public value list: COLUMN=FILE (one value per line; of a `;`-separated
+    /// line the first field, so an ARX hierarchy file lists its column's values) or
+    /// COLUMN=v1;v2;... Repeatable. Columns of the store's CTDC layouts have the standard's lists;
+    /// any other released column without one gets DP partition selection (10% of the release's
+    /// rho and half its delta): a value held by few records is not released.
+    #[arg(long)]
+    pub domain: Vec<String>,
     /// Output directory (must not exist).
     #[arg(long, short)]
     pub out: PathBuf,
@@ -233,9 +240,37 @@ fn dp_request(input: &InputArgs, dp: &DpArgs, method: Method) -> anyhow::Result<
         config: dp.config.clone(),
         person_id: dp.person_id.clone(),
         max_records_per_person: dp.max_records_per_person,
+        domains: dp
+            .domain
+            .iter()
+            .map(|d| parse_domain(d))
+            .collect::<anyhow::Result<_>>()?,
         publish: dp.publish,
         actor: actor(),
     })
+}
+
+/// `COLUMN=FILE` (one value per line, the first `;`-separated field of each) or
+/// `COLUMN=v1;v2;...`.
+fn parse_domain(spec: &str) -> anyhow::Result<(String, Vec<String>)> {
+    let Some((column, list)) = spec.split_once('=') else {
+        bail!("--domain takes COLUMN=FILE or COLUMN=v1;v2;..., got {spec:?}");
+    };
+    let path = Path::new(list);
+    let values: Vec<String> = if !list.contains(';') && path.is_file() {
+        std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("--domain {column}: cannot read {list}: {e}"))?
+            .lines()
+            .map(|l| l.split(';').next().unwrap_or("").trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    } else {
+        list.split(';').map(|v| v.trim().to_string()).collect()
+    };
+    if column.is_empty() || values.is_empty() {
+        bail!("--domain {spec:?}: give a column and at least one value");
+    }
+    Ok((column.to_string(), values))
 }
 
 fn source_of(input: &InputArgs) -> anyhow::Result<Source> {

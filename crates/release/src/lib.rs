@@ -107,6 +107,10 @@ pub struct DpRequest {
     pub person_id: Option<String>,
     /// Records kept per person when `person_id` is given.
     pub max_records_per_person: usize,
+    /// Declared public value lists by column (public knowledge, not read from the data); they
+    /// take precedence over the standard's lists. Released columns with neither get DP partition
+    /// selection (see [`DomainSource`]).
+    pub domains: Vec<(String, Vec<String>)>,
     /// Publish at once (visible without login on the dashboard).
     pub publish: bool,
     /// Who asks: recorded in the ledger and the registry, shown to admins only.
@@ -148,6 +152,120 @@ pub const HEADLINE_COLUMNS: &[&str] = &[
 
 /// The column holding linkage person ids when `person_id` is `linkage` (never released).
 pub const LINKAGE_PERSON: &str = "linkage_person";
+
+/// Share of a release's ρ spent on DP partition selection when some released column has no
+/// public value list.
+pub const SELECTION_SHARE: f64 = 0.1;
+
+/// Where a released column's value list comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainSource {
+    /// The standard's list for the CTDC layout ([`cthub_standard::crosswalk::public_values`]).
+    Standard,
+    /// Declared by the caller.
+    Declared,
+    /// Chosen from the data by DP partition selection, charged with the release.
+    Selected,
+}
+
+/// The value lists of a release's columns: every released column has one, so no value appears
+/// in a release because a record holds it.
+#[derive(Debug, Clone)]
+pub struct DomainPlan {
+    pub domains: HashMap<String, Vec<String>>,
+    pub sources: Vec<(String, DomainSource)>,
+    /// What a value outside its column's list becomes (the layout's missing marker).
+    pub other: String,
+    pub selection: Option<cthub_privacy::dp::partition::PartitionSelection>,
+    /// ρ charged for the whole release: of (ε, δ), or of (ε, δ/2) when a selection spends the
+    /// other δ/2.
+    pub rho_charged: f64,
+    /// ρ left to the release's own mechanism (the charge minus the selection's).
+    pub rho_mechanism: f64,
+}
+
+/// The value lists of `columns` (see [`DomainPlan`]); columns without a public or declared list
+/// get DP partition selection with [`SELECTION_SHARE`] of the release's ρ and half its δ.
+fn domain_plan(
+    req: &DpRequest,
+    table: &Table,
+    columns: &[String],
+    person_id: Option<&str>,
+) -> anyhow::Result<DomainPlan> {
+    let (layout, other) = match req.source {
+        Source::Store { layout, .. } => (
+            Some(layout),
+            cthub_standard::crosswalk::missing_marker(layout).to_string(),
+        ),
+        Source::File { .. } => (None, String::new()),
+    };
+    let this_year = current_year();
+    for (c, _) in &req.domains {
+        if !columns.contains(c) {
+            return refuse(format!(
+                "a value list is declared for {c:?}, which is not a released column"
+            ));
+        }
+    }
+    let mut domains = HashMap::new();
+    let mut sources = Vec::new();
+    let mut unlisted = Vec::new();
+    for c in columns {
+        if let Some((_, d)) = req.domains.iter().find(|(x, _)| x == c) {
+            domains.insert(c.clone(), d.clone());
+            sources.push((c.clone(), DomainSource::Declared));
+        } else if let Some(d) =
+            layout.and_then(|l| cthub_standard::crosswalk::public_values(l, c, this_year))
+        {
+            domains.insert(c.clone(), d);
+            sources.push((c.clone(), DomainSource::Standard));
+        } else {
+            unlisted.push(c.clone());
+            sources.push((c.clone(), DomainSource::Selected));
+        }
+    }
+    let rho_full = rho_of(req.epsilon, req.delta)?;
+    let (selection, rho_charged, rho_mechanism) = if unlisted.is_empty() {
+        (None, rho_full, rho_full)
+    } else {
+        let rho_charged = rho_of(req.epsilon, req.delta / 2.0)?;
+        let rho_selection = SELECTION_SHARE * rho_charged;
+        let always: Vec<String> = match layout {
+            Some(l) => cthub_standard::crosswalk::missing_markers(l)
+                .iter()
+                .map(|m| m.to_string())
+                .collect(),
+            None => vec![other.clone()],
+        };
+        let sel = cthub_privacy::dp::partition::select_values(
+            table,
+            &unlisted,
+            &always,
+            rho_selection,
+            req.delta / 2.0,
+            person_id,
+            req.max_records_per_person,
+        )
+        .map_err(|e| Refused(e.to_string()))?;
+        domains.extend(sel.domains());
+        (Some(sel), rho_charged, rho_charged - rho_selection)
+    };
+    Ok(DomainPlan {
+        domains,
+        sources,
+        other,
+        selection,
+        rho_charged,
+        rho_mechanism,
+    })
+}
+
+/// The current calendar year (UTC), the last year of the public list of registration years.
+fn current_year() -> u16 {
+    use chrono::Datelike;
+    u16::try_from(chrono::Utc::now().year()).unwrap_or(u16::MAX)
+}
 
 /// ρ of an (ε, δ) statement, refused when ε or δ are out of range.
 pub fn rho_of(epsilon: f64, delta: f64) -> anyhow::Result<f64> {
@@ -434,6 +552,7 @@ fn fallback_hierarchies(
     columns: &[String],
     asked: &[String],
     mut configured: Vec<(String, cthub_privacy::Hierarchy)>,
+    domains: &HashMap<String, Vec<String>>,
 ) -> anyhow::Result<Vec<(String, cthub_privacy::Hierarchy)>> {
     use cthub_privacy::hierarchy::{Builtin, Hierarchy};
     let mut specs: Vec<(String, String)> = Vec::new();
@@ -467,10 +586,12 @@ fn fallback_hierarchies(
     }
     let mut out = configured;
     for (c, h) in specs {
+        // the hierarchy covers the column's value list (the released values), not the data's
         let col = table.column(&c).map_err(|e| Refused(e.to_string()))?;
+        let values: &[String] = domains.get(&c).map_or(&col.values, |d| d.as_slice());
         let hierarchy = if h.ends_with(".csv") {
             let hier = Hierarchy::from_csv(Path::new(&h), b';')?;
-            if let Some(v) = col.values.iter().find(|v| !hier.covers(v)) {
+            if let Some(v) = values.iter().find(|v| !hier.covers(v)) {
                 return refuse(format!(
                     "hierarchy {h} does not cover the value {v:?} of column {c:?}"
                 ));
@@ -479,7 +600,7 @@ fn fallback_hierarchies(
         } else {
             Builtin::parse(&h)
                 .map_err(|e| Refused(e.to_string()))?
-                .build(col.values.iter().map(String::as_str))?
+                .build(values.iter().map(String::as_str))?
         };
         out.push((c, hierarchy));
     }
@@ -544,13 +665,15 @@ pub fn run(store: &mut dyn Store, req: &DpRequest, out: Option<&Path>) -> anyhow
         }
         req.person_id.clone()
     };
+    let plan = domain_plan(req, &sensitive.table, &columns, person_id.as_deref())?;
     let job = Job {
         req,
-        rho,
+        rho: plan.rho_charged,
         sensitive,
         columns,
         person_id,
         configured_hierarchies,
+        plan,
     };
     let made = match &req.method {
         Method::Aggregates {
@@ -578,7 +701,7 @@ pub fn run(store: &mut dyn Store, req: &DpRequest, out: Option<&Path>) -> anyhow
         kind: req.method.kind(),
         dataset,
         description: made.description,
-        rho,
+        rho: made.rho,
         release,
         account: made.account,
         files: made.files,
@@ -590,6 +713,8 @@ pub fn run(store: &mut dyn Store, req: &DpRequest, out: Option<&Path>) -> anyhow
 /// A computed and charged release, before it is written and registered.
 struct Made {
     title: String,
+    /// ρ charged.
+    rho: f64,
     description: String,
     account: PrivacyAccount,
     files: Vec<(String, Vec<u8>)>,
@@ -608,9 +733,23 @@ struct Job<'a> {
     person_id: Option<String>,
     /// Hierarchies of the configuration, for the fallback of aggregates.
     configured_hierarchies: Vec<(String, cthub_privacy::Hierarchy)>,
+    /// Every released column's value list.
+    plan: DomainPlan,
 }
 
 impl Job<'_> {
+    /// What the ledger records of a release beyond its kind: its value lists and the partition
+    /// selection's share of the budget.
+    fn domains_record(&self) -> serde_json::Value {
+        serde_json::json!({
+            "sources": self.plan.sources.iter().map(|(c, s)| (c.clone(), *s)).collect::<HashMap<_, _>>(),
+            "selection": self.plan.selection.as_ref().map(|s| serde_json::json!({
+                "rho": s.rho, "delta": s.delta, "threshold": s.threshold,
+                "columns": s.columns.iter().map(|c| c.column.clone()).collect::<Vec<_>>(),
+            })),
+        })
+    }
+
     /// Charges the computed release to the ledger (refused = nothing is written) and returns
     /// the account after the charge.
     fn charge(
@@ -633,7 +772,9 @@ impl Job<'_> {
         asked_hierarchies: &[String],
     ) -> anyhow::Result<Made> {
         let (req, rho, columns) = (self.req, self.rho, self.columns.clone());
-        let mut config = AggregateConfig::new(columns.clone(), rho);
+        let mut config = AggregateConfig::new(columns.clone(), self.plan.rho_mechanism);
+        config.public_domains = self.plan.domains.clone();
+        config.other_value = self.plan.other.clone();
         config.reporting_length = length;
         config.person_id = self.person_id.clone();
         config.max_records_per_person = req.max_records_per_person;
@@ -643,6 +784,7 @@ impl Job<'_> {
             &columns,
             asked_hierarchies,
             configured,
+            &self.plan.domains,
         )?;
         let hierarchies: HashMap<String, &dyn Generalisation> = owned
             .iter()
@@ -658,15 +800,16 @@ impl Job<'_> {
         );
         let record = serde_json::json!({
             "kind": "aggregates", "columns": columns, "length": length,
-            "epsilon": req.epsilon, "delta": req.delta,
+            "epsilon": req.epsilon, "delta": req.delta, "domains": self.domains_record(),
         });
         let acc = self.charge(store, &purpose, &record)?;
-        let report = reports::aggregate_report(
+        let mut report = reports::aggregate_report(
             &release,
             (req.epsilon, req.delta),
             &acc,
             &self.sensitive.description,
         );
+        report.sections.push(reports::domains_section(&self.plan));
         let mut csv = Vec::new();
         release.write_csv(&mut csv)?;
         let files = vec![
@@ -680,12 +823,13 @@ impl Job<'_> {
         ];
         Ok(Made {
             title: format!("DP aggregates of {}", self.sensitive.dataset),
+            rho,
             description: self.sensitive.description.clone(),
             account: acc,
             files,
             manifest: serde_json::json!({"epsilon": req.epsilon, "delta": req.delta, "rho": rho,
                 "columns": columns, "length": length, "records": release.total.count,
-                "counts": release.counts.len()}),
+                "counts": release.counts.len(), "domains": self.domains_record()}),
             summary: serde_json::json!({"counts": release.counts.len(), "noisy_total": release.total}),
             message: format!(
                 "released {} noisy counts (noisy total {} [{}, {}])",
@@ -699,7 +843,9 @@ impl Job<'_> {
 
     fn synthetic(self, store: &mut dyn Store, seed: u64) -> anyhow::Result<Made> {
         let (req, rho, columns) = (self.req, self.rho, self.columns.clone());
-        let mut config = SynthConfig::new(rho);
+        let mut config = SynthConfig::new(self.plan.rho_mechanism);
+        config.public_domains = self.plan.domains.clone();
+        config.other_value = self.plan.other.clone();
         config.columns = Some(columns.clone());
         config.person_id = self.person_id.clone();
         config.max_records_per_person = req.max_records_per_person;
@@ -724,6 +870,7 @@ impl Job<'_> {
         );
         let record = serde_json::json!({
             "kind": "synthetic", "columns": columns, "epsilon": req.epsilon, "delta": req.delta,
+            "domains": self.domains_record(),
         });
         let acc = self.charge(store, &purpose, &record)?;
         let layout = match req.source {
@@ -731,7 +878,7 @@ impl Job<'_> {
             Source::File { .. } => None,
         };
         let sensitive = project(&self.sensitive.table, &columns)?;
-        let q = reports::synthetic_reports(reports::SynthInput {
+        let mut q = reports::synthetic_reports(reports::SynthInput {
             sensitive: &sensitive,
             synth: &synth,
             config: &config,
@@ -742,6 +889,7 @@ impl Job<'_> {
             description: &self.sensitive.description,
             seconds,
         })?;
+        q.public.sections.push(reports::domains_section(&self.plan));
         let files = vec![
             ("synthetic.csv".to_string(), table_csv(&synth.table)?),
             ("report.json".to_string(), q.public.to_json()?.into_bytes()),
@@ -758,12 +906,13 @@ impl Job<'_> {
         let quality = &q.quality;
         Ok(Made {
             title: format!("DP synthetic data of {}", self.sensitive.dataset),
+            rho,
             description: self.sensitive.description.clone(),
             account: acc,
             files,
             manifest: serde_json::json!({"epsilon": req.epsilon, "delta": req.delta, "rho": rho,
                 "columns": columns, "records": synth.table.n_rows(),
-                "flows": reports::flows_statement(&q.indicators)}),
+                "flows": reports::flows_statement(&q.indicators), "domains": self.domains_record()}),
             summary: serde_json::json!({
                 "synthetic_records": synth.table.n_rows(),
                 "tvd": { "1": quality.tvd(1), "2": quality.tvd(2), "3": quality.tvd(3) },

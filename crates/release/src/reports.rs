@@ -454,3 +454,54 @@ fn reliability_section(indicators: &[IndicatorQuality]) -> Section {
         ..Section::default()
     }
 }
+
+/// Where each released column's value list comes from: no value appears in the release because
+/// a record holds it, except through the DP partition selection stated here.
+pub(crate) fn domains_section(plan: &crate::DomainPlan) -> Section {
+    use crate::DomainSource;
+    let of = |source: DomainSource| -> Vec<&str> {
+        plan.sources
+            .iter()
+            .filter(|(_, s)| *s == source)
+            .map(|(c, _)| c.as_str())
+            .collect()
+    };
+    let mut text = String::from(
+        "Every released column has a list of values fixed before the data was read, so no \
+         value appears here because a single record holds it. ",
+    );
+    let standard = of(DomainSource::Standard);
+    if !standard.is_empty() {
+        text.push_str(&format!(
+            "From the data standard (picklists, countries, age bands, years): {}. ",
+            standard.join(", ")
+        ));
+    }
+    let declared = of(DomainSource::Declared);
+    if !declared.is_empty() {
+        text.push_str(&format!(
+            "Declared by the data holder: {}. ",
+            declared.join(", ")
+        ));
+    }
+    if let Some(sel) = &plan.selection {
+        text.push_str(&format!(
+            "Chosen with differential privacy (partition selection: a value is kept when its \
+             noisy count exceeds {:.1}; zCDP rho {:.6} and delta {:e}, included in this \
+             release's charge): {}. Values not kept read as not recorded.",
+            sel.threshold,
+            sel.rho,
+            sel.delta,
+            sel.columns
+                .iter()
+                .map(|c| format!("{} ({} values kept)", c.column, c.kept.len()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Section {
+        title: "Value lists".into(),
+        text,
+        ..Section::default()
+    }
+}

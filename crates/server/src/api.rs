@@ -560,6 +560,7 @@ async fn create_release(
         config: None,
         person_id: b.person_id,
         max_records_per_person: b.max_records_per_person.unwrap_or(1),
+        domains: Vec::new(),
         publish: b.publish.unwrap_or(false),
         actor: caller.actor(),
     };

@@ -561,6 +561,126 @@ fn encode(
     }
 }
 
+/// The first year of registration a public value list covers (see [`public_values`]).
+pub const FIRST_PUBLIC_YEAR: u16 = 2000;
+
+/// The values [`to_row`] can write in `column` of `schema`, as a list fixed by the standard and
+/// not by any data: the picklist's published labels, every country, every age band, flags, the
+/// years from [`FIRST_PUBLIC_YEAR`] to `last_year`, and the layout's missing markers. A DP release
+/// declares these as public domains, so whether a value appears in it never depends on a record
+/// holding it. `None` for columns whose values are not a fixed list (free text, concatenations,
+/// lists of several values, the VP file's registration bands), which need DP partition selection.
+pub fn public_values(schema: CtdcSchema, column: &str, last_year: u16) -> Option<Vec<String>> {
+    let c = self::column(schema, column)?;
+    let mut out: Vec<String> = missing_markers(schema)
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    let publish = |code: &str| -> String {
+        c.values
+            .iter()
+            .find(|(_, m)| *m == code)
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let values: Vec<String> = match (&c.target, c.column) {
+        (Target::Flag(..), _)
+        | (Target::Derived, "isSexAndLabour")
+        | (
+            Target::Abduction
+            | Target::PerpExploiter
+            | Target::PerpRecruiterBroker
+            | Target::PerpTransactionProcess
+            | Target::PerpControlAbuseKidnap,
+            _,
+        ) => match flag_style(schema) {
+            FlagStyle::OneZero => vec!["1".into(), "0".into()],
+            FlagStyle::OneOrEmpty => vec!["1".into(), String::new()],
+        },
+        (Target::Citizenship | Target::CountryOfExploitation, _) => crate::Country::all()
+            .into_iter()
+            .map(|k| {
+                if schema == CtdcSchema::Synthetic2024 {
+                    k.alpha3()
+                } else {
+                    k.alpha2().to_string()
+                }
+            })
+            .collect(),
+        (Target::CitizenshipRegion | Target::ExploitationRegion, _) => UnRegion::all()
+            .iter()
+            .map(|r| match r {
+                UnRegion::Americas | UnRegion::Oceania | UnRegion::AmericasOceania => {
+                    UnRegion::AmericasOceania.label().to_string()
+                }
+                r => r.label().to_string(),
+            })
+            .collect(),
+        (Target::Registration, _) if schema == CtdcSchema::VictimPerpetrator => return None,
+        (Target::Registration, _) => (FIRST_PUBLIC_YEAR..=last_year.max(FIRST_PUBLIC_YEAR))
+            .map(|y| y.to_string())
+            .collect(),
+        (Target::Gender, _) if schema == CtdcSchema::Synthetic2024 => {
+            vec![
+                "Woman".into(),
+                "Man".into(),
+                "Trans/Transgender/NonConforming".into(),
+            ]
+        }
+        (Target::Gender, _) => Gender::all()
+            .iter()
+            .filter(|g| **g != Gender::NonSpecifiedUnknown)
+            .map(|g| match g {
+                Gender::TransgenderFeminine | Gender::TransgenderMasculine => {
+                    publish("Transgender")
+                }
+                g => publish(g.code()),
+            })
+            .collect(),
+        (Target::AgeBand, _) => AgeBand::all()
+            .iter()
+            .filter(|a| **a != AgeBand::Age0To29)
+            .map(|a| a.label().to_string())
+            .collect(),
+        (Target::Majority | Target::MajorityAtExploitation | Target::MajorityAtEntry, _) => {
+            Majority::all().iter().map(|m| publish(m.code())).collect()
+        }
+        (Target::DataSource, _) => DataSource::all()
+            .iter()
+            .map(|d| publish(d.code()))
+            .collect(),
+        (Target::Duration, _) => DurationBand::all()
+            .iter()
+            .map(|d| publish(d.label()))
+            .collect(),
+        _ => return None,
+    };
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    Some(out)
+}
+
+/// The markers [`to_row`] writes for a value not recorded: `-99` (case management) and `Unknown`
+/// (hotline) in the 2018 k-anonymised layout, an empty cell elsewhere.
+pub fn missing_markers(schema: CtdcSchema) -> &'static [&'static str] {
+    match missing_style(schema) {
+        MissingStyle::Kanon => &["-99", "Unknown"],
+        MissingStyle::Empty => &[""],
+    }
+}
+
+/// The value a released cell takes when it is outside its column's domain: the layout's marker
+/// of a missing value (`-99` in the 2018 k-anonymised layout, empty elsewhere).
+pub fn missing_marker(schema: CtdcSchema) -> &'static str {
+    match missing_style(schema) {
+        MissingStyle::Kanon => "-99",
+        MissingStyle::Empty => "",
+    }
+}
+
 /// The VP file's registration bands.
 fn vp_year_band(y: crate::model::YearSpan) -> Option<String> {
     let bands = [

@@ -494,6 +494,29 @@ fn adult_file() {
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Adult's value lists are public (ARX's hierarchies list them): declared, so no budget goes
+    // to partition selection and rare values keep their meaning
+    let domains = [
+        "sex",
+        "age",
+        "race",
+        "marital-status",
+        "education",
+        "native-country",
+        "workclass",
+        "occupation",
+        "salary-class",
+    ]
+    .iter()
+    .flat_map(|q| {
+        [
+            "--domain".to_string(),
+            format!(
+                "{q}={}",
+                adult.join(format!("adult_hierarchy_{q}.csv")).display()
+            ),
+        ]
+    });
     let o = cthub(
         &[
             "release",
@@ -509,7 +532,14 @@ fn adult_file() {
             "--out",
             "syn",
             "--json",
-        ],
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain(domains)
+        .collect::<Vec<_>>()
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
         &db,
         dir.path(),
     );

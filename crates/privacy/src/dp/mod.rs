@@ -18,8 +18,11 @@
 //!   values are treated as public (the CTDC and HTCDS columns are coded picklists, countries and
 //!   regions, whose value lists are published). Every combination of the cross product is
 //!   noised, including those with a zero count, so the set of published combinations depends on
-//!   the data only through noisy counts. Callers that count free-text columns must declare a
-//!   domain (or not count them): an undeclared free-text column's value list itself discloses.
+//!   the data only through noisy counts. An undeclared column's value list itself discloses
+//!   (a value held by one record appears with certainty), so the release workflow
+//!   (`cthub-release`) declares every released column: the standard's value lists for the CTDC
+//!   layouts, the caller's lists for files, and otherwise values chosen by DP partition
+//!   selection ([`partition`]), charged with the release.
 //! * Everything after measurement (non-negativity, consistency, thresholds, hierarchy fallback,
 //!   model fitting and sampling of synthetic records) is post-processing and costs nothing more.
 
@@ -28,6 +31,7 @@ pub mod budget;
 pub mod evaluate;
 pub(crate) mod marginal;
 pub mod noise;
+pub mod partition;
 pub(crate) mod pgm;
 pub mod synth;
 pub mod workload;
