@@ -1078,9 +1078,8 @@ async fn upload_commit(
         .pool
         .run(move |s| {
             let content = hub::upload_content(s, u.id)?;
-            let cid =
-                crate::upload::commit(s, &u.file_name, &content, &u.organisation.name, &actor)?;
-            Ok(hub::finish_upload(s, u.id, Some(cid), &actor)?)
+            crate::upload::commit_upload(s, &u, &content, &actor)?;
+            hub::upload(s, u.id)?.ok_or_else(|| anyhow::anyhow!("upload {} vanished", u.id))
         })
         .await?;
     st.cache.invalidate_store();

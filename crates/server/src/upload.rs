@@ -105,6 +105,36 @@ pub fn commit(
     organisation: &str,
     by: &str,
 ) -> anyhow::Result<i64> {
+    import(store, name, content, organisation, by, None)
+}
+
+/// Imports a staged upload's content and marks the upload committed in the same transaction:
+/// a concurrent commit or discard of the same upload makes one of the two fail with a conflict
+/// and leaves no contribution behind.
+pub fn commit_upload(
+    store: &mut dyn Store,
+    upload: &cthub_store::hub::Upload,
+    content: &[u8],
+    by: &str,
+) -> anyhow::Result<i64> {
+    import(
+        store,
+        &upload.file_name,
+        content,
+        &upload.organisation.name,
+        by,
+        Some(upload.id),
+    )
+}
+
+fn import(
+    store: &mut dyn Store,
+    name: &str,
+    content: &[u8],
+    organisation: &str,
+    by: &str,
+    upload: Option<i64>,
+) -> anyhow::Result<i64> {
     let (_dir, path) = temp_file(name, content)?;
     let mut p = cthub_ingest::prepare(&path, &ImportOptions::default())?;
     if let Some(c) = store.contribution_by_hash(&p.info.sha256)? {
@@ -124,7 +154,11 @@ pub fn commit(
         tx.add(&row)?;
     }
     let summary = p.into_summary();
-    Ok(tx.commit(&summary)?.id)
+    let c = match upload {
+        Some(id) => tx.commit_upload(&summary, id, by)?,
+        None => tx.commit(&summary)?,
+    };
+    Ok(c.id)
 }
 
 /// The report's issues as CSV.

@@ -113,11 +113,21 @@ pub(crate) struct Batch {
 /// What the caller's thread sends to the writer.
 pub(crate) enum Msg {
     Rows(Batch),
-    /// Finish: update the contribution, write the audit entry, commit.
+    /// Finish: update the contribution, write the audit entry, decide the staged upload (if
+    /// any) in the same transaction, commit.
     Commit {
         counts: RowCounts,
         summary: String,
+        upload: Option<UploadDecision>,
     },
+}
+
+/// A staged upload that the import commits: marked committed (its content deleted) in the
+/// import's own transaction, which fails with [`crate::StoreError::Conflict`] and rolls back
+/// when the upload was decided meanwhile (a concurrent commit or discard).
+pub(crate) struct UploadDecision {
+    pub id: i64,
+    pub actor: String,
 }
 
 impl Batch {

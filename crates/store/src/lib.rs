@@ -425,6 +425,16 @@ pub trait ImportTx {
     fn add(&mut self, row: &ImportedRow) -> Result<()>;
     /// Finish the contribution (counts, summary, audit entry) and commit everything at once.
     fn commit(self: Box<Self>, summary: &ImportSummary) -> Result<Contribution>;
+    /// As [`ImportTx::commit`], and in the same transaction mark the staged upload `upload`
+    /// committed with this contribution (its content deleted, an audit entry by `actor`).
+    /// [`StoreError::Conflict`] and nothing stored when the upload is no longer awaiting a
+    /// decision (committed or discarded meanwhile).
+    fn commit_upload(
+        self: Box<Self>,
+        summary: &ImportSummary,
+        upload: i64,
+        actor: &str,
+    ) -> Result<Contribution>;
 }
 
 /// Open a store by location: `postgres://…`/`postgresql://…` is PostgreSQL (see the crate

@@ -1035,9 +1035,13 @@ fn write_import(client: &mut Client, job: WriterJob) -> Result<Option<Contributi
             }
             let b = match msg {
                 Msg::Rows(b) => b,
-                Msg::Commit { counts, summary } => {
+                Msg::Commit {
+                    counts,
+                    summary,
+                    upload,
+                } => {
                     w.finish()?;
-                    finish = (counts, summary);
+                    finish = (counts, summary, upload);
                     break 'copy;
                 }
             };
@@ -1110,10 +1114,41 @@ fn write_import(client: &mut Client, job: WriterJob) -> Result<Option<Contributi
     copy_all(&mut tx, COPY_SEGMENTS, &mut segments)?;
     copy_all(&mut tx, COPY_QUARANTINE, &mut quarantine)?;
     copy_all(&mut tx, COPY_ISSUES, &mut issues)?;
-    let (counts, summary) = finish;
+    let (counts, summary, upload) = finish;
     let contribution = finish_import(&mut tx, contribution_id, counts, &summary)?;
+    if let Some(u) = upload {
+        commit_upload(&mut tx, &u, contribution_id)?;
+    }
     tx.commit()?;
     Ok(Some(contribution))
+}
+
+/// Inside the import's transaction: the staged upload becomes committed (see
+/// [`crate::ImportTx::commit_upload`]). The row lock makes a concurrent discard wait for this
+/// transaction and then find nothing to discard.
+fn commit_upload(
+    tx: &mut Transaction<'_>,
+    u: &crate::batch::UploadDecision,
+    contribution_id: i64,
+) -> Result<()> {
+    let n = tx.execute(
+        "UPDATE upload SET status = 'committed', contribution_id = $1, content = NULL \
+         WHERE id = $2 AND status = 'validated'",
+        &[&contribution_id, &u.id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!(
+            "upload {} is not awaiting a decision",
+            u.id
+        )));
+    }
+    insert_audit(
+        tx,
+        &now(),
+        &u.actor,
+        "upload.commit",
+        &serde_json::json!({"id": u.id, "contribution_id": contribution_id}),
+    )
 }
 
 /// Final counts, summary and audit entry of a contribution, inside its transaction.

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 
 use cthub_ingest::{ImportSummary, ImportedRow};
 
-use crate::batch::{Batch, Msg};
+use crate::batch::{Batch, Msg, UploadDecision};
 use crate::{Contribution, ContributionMeta, ImportTx, Result, RowCounts, StoreError};
 
 /// Batches in flight between the threads (each at most about 1 MiB).
@@ -164,7 +164,32 @@ impl<C: Send + 'static> ImportTx for Piped<'_, C> {
         Ok(())
     }
 
-    fn commit(mut self: Box<Self>, summary: &ImportSummary) -> Result<Contribution> {
+    fn commit(self: Box<Self>, summary: &ImportSummary) -> Result<Contribution> {
+        self.finish(summary, None)
+    }
+
+    fn commit_upload(
+        self: Box<Self>,
+        summary: &ImportSummary,
+        upload: i64,
+        actor: &str,
+    ) -> Result<Contribution> {
+        self.finish(
+            summary,
+            Some(UploadDecision {
+                id: upload,
+                actor: actor.to_string(),
+            }),
+        )
+    }
+}
+
+impl<C: Send + 'static> Piped<'_, C> {
+    fn finish(
+        mut self: Box<Self>,
+        summary: &ImportSummary,
+        upload: Option<UploadDecision>,
+    ) -> Result<Contribution> {
         if !self.batch.is_empty() {
             let b = std::mem::take(&mut self.batch);
             self.send(Msg::Rows(b))?;
@@ -172,6 +197,7 @@ impl<C: Send + 'static> ImportTx for Piped<'_, C> {
         let msg = Msg::Commit {
             counts: self.counts,
             summary: serde_json::to_string(summary)?,
+            upload,
         };
         self.send(msg)?;
         match self.finish_writer()? {

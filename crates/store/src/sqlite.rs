@@ -853,7 +853,7 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
             if job.abandoned.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            let (counts, summary) = match msg {
+            let (counts, summary, upload) = match msg {
                 Msg::Rows(b) => {
                     // Full chunks through one multi-row INSERT (one statement run per
                     // RECORDS_PER_INSERT rows), the rest row by row.
@@ -902,7 +902,11 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
                     }
                     continue;
                 }
-                Msg::Commit { counts, summary } => (counts, summary),
+                Msg::Commit {
+                    counts,
+                    summary,
+                    upload,
+                } => (counts, summary, upload),
             };
             drop((
                 insert_record,
@@ -912,12 +916,42 @@ fn write_import(conn: &mut Connection, job: WriterJob) -> Result<Option<Contribu
                 insert_issue,
             ));
             let contribution = finish_import(&tx, contribution_id, counts, &summary)?;
+            if let Some(u) = upload {
+                commit_upload(&tx, &u, contribution_id)?;
+            }
             tx.commit()?;
             return Ok(Some(contribution));
         }
     }
     // The channel closed without commit: dropping `tx` rolls back.
     Ok(None)
+}
+
+/// Inside the import's transaction: the staged upload becomes committed (see
+/// [`crate::ImportTx::commit_upload`]).
+fn commit_upload(
+    conn: &Connection,
+    u: &crate::batch::UploadDecision,
+    contribution_id: i64,
+) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE upload SET status = 'committed', contribution_id = ?1, content = NULL \
+         WHERE id = ?2 AND status = 'validated'",
+        params![contribution_id, u.id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!(
+            "upload {} is not awaiting a decision",
+            u.id
+        )));
+    }
+    insert_audit(
+        conn,
+        &now(),
+        &u.actor,
+        "upload.commit",
+        &serde_json::json!({"id": u.id, "contribution_id": contribution_id}),
+    )
 }
 
 /// Final counts, summary and audit entry of a contribution, inside its transaction.

@@ -5,4 +5,5 @@ mod common;
 mod access;
 mod flow;
 mod linkage;
+mod races;
 mod releases;
