@@ -1,6 +1,7 @@
-//! Analytics tables, built once and shared: the store's (rebuilt after every write; readers
-//! never see a table older than the last write they could know of) and each release's
-//! (releases never change).
+//! Analytics tables, built once and shared: the store's (rebuilt after every write through this
+//! server, and when the store's records changed under it, e.g. by `cthub import` from another
+//! process: readers never see a table older than the last write they could know of) and each
+//! release's (releases never change).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +20,8 @@ pub enum ReleaseData {
 #[derive(Default)]
 pub struct Cache {
     generation: AtomicU64,
-    store: tokio::sync::RwLock<Option<(u64, Arc<Frame>)>>,
+    /// The store's table with the generation and the records' version it was built at.
+    store: tokio::sync::RwLock<Option<(u64, (i64, i64), Arc<Frame>)>>,
     build: tokio::sync::Mutex<()>,
     releases: Mutex<HashMap<i64, Arc<ReleaseData>>>,
 }
@@ -30,23 +32,28 @@ impl Cache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The store's table, rebuilt if a write happened since it was built.
+    /// The store's table, rebuilt if a write happened since it was built (through this server,
+    /// or by another process: the records' version is checked on every call).
     pub async fn store_frame(&self, pool: &Pool) -> ApiResult<Arc<Frame>> {
         let want = self.generation.load(Ordering::SeqCst);
-        if let Some((g, f)) = self.store.read().await.as_ref() {
-            if *g == want {
-                return Ok(f.clone());
-            }
+        let version = pool
+            .run(|s| Ok(cthub_store::hub::records_version(s)?))
+            .await?;
+        let fresh = |c: &Option<(u64, (i64, i64), Arc<Frame>)>| match c {
+            Some((g, v, f)) if *g == want && *v == version => Some(f.clone()),
+            _ => None,
+        };
+        if let Some(f) = fresh(&*self.store.read().await) {
+            return Ok(f);
         }
         let _building = self.build.lock().await;
-        let want = self.generation.load(Ordering::SeqCst);
-        if let Some((g, f)) = self.store.read().await.as_ref() {
-            if *g == want {
-                return Ok(f.clone());
-            }
+        if let Some(f) = fresh(&*self.store.read().await) {
+            return Ok(f);
         }
-        let frame = pool
+        let (version, frame) = pool
             .run(|s| {
+                // the version read with the records: a commit in between only causes a rebuild
+                let version = cthub_store::hub::records_version(s)?;
                 let orgs: HashMap<i64, String> = s
                     .contributions()?
                     .into_iter()
@@ -58,16 +65,17 @@ impl Cache {
                     b.push(&row, orgs.get(&r.contribution_id).map(String::as_str));
                     Ok(())
                 })?;
-                b.finish()
+                Ok((version, b.finish()?))
             })
             .await?;
         let frame = Arc::new(frame);
         tracing::info!(
             rows = frame.rows,
             generation = want,
+            contributions = version.0,
             "analytics table of the store built"
         );
-        *self.store.write().await = Some((want, frame.clone()));
+        *self.store.write().await = Some((want, version, frame.clone()));
         Ok(frame)
     }
 

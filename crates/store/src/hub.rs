@@ -942,3 +942,16 @@ pub fn recent_audit(store: &mut dyn Store, limit: i64) -> Result<Vec<crate::Audi
 pub fn ping(store: &mut dyn Store) -> Result<()> {
     tx(store, |db| db.query_one("SELECT 1", &[]).map(|_| ()))
 }
+
+/// A fingerprint of the store's case records: the number of contributions and the highest
+/// contribution id. Records only change by committing or removing a contribution, so a change
+/// here is how a running server learns of imports made by another process (the CLI).
+pub fn records_version(store: &mut dyn Store) -> Result<(i64, i64)> {
+    tx(store, |db| {
+        let r = db.query_one(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM contribution",
+            &[],
+        )?;
+        Ok((r[0].int()?, r[1].int()?))
+    })
+}

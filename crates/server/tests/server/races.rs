@@ -1,6 +1,7 @@
-//! Decisions on a staged upload that race: the import and the status change are one
-//! transaction, so exactly one decision wins, the other gets 409, and a discarded upload leaves
-//! no contribution behind.
+//! Changes that race with the server: decisions on a staged upload (the import and the status
+//! change are one transaction, so exactly one decision wins, the other gets 409, and a discarded
+//! upload leaves no contribution behind), and imports by another process (the CLI) into the
+//! store of a running server, which its charts show without a restart.
 
 use crate::common;
 
@@ -63,4 +64,44 @@ async fn upload_decisions_race_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_decisions_race_postgres() {
     races("postgres").await;
+}
+
+async fn outside_imports(backend: &str) {
+    let Some(server) = TestServer::start(backend).await else {
+        return;
+    };
+    seed(&server).await;
+    let admin = Client::login(&server, "admin").await;
+    let population = |v: &serde_json::Value| v["population"].as_f64().unwrap();
+    let (s, before) = admin.get("/api/indicators/by_year?source=store").await;
+    assert_eq!(s, 200, "{before}");
+    assert_eq!(population(&before), 0.0, "{before}");
+    for (k, rows) in [(1u32, 25usize), (2, 17)] {
+        // what `cthub import` does: its own connection, not through the server
+        server
+            .with_store(move |st| {
+                cthub_server::upload::commit(
+                    st,
+                    "cli.csv",
+                    &ctdc_file(rows, 0, k),
+                    "Org A",
+                    "cli:test",
+                )
+                .unwrap()
+            })
+            .await;
+    }
+    let (_, after) = admin.get("/api/indicators/by_year?source=store").await;
+    assert_eq!(population(&after), 42.0, "{after}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_imports_reach_the_charts_sqlite() {
+    outside_imports("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outside_imports_reach_the_charts_postgres() {
+    outside_imports("postgres").await;
 }
