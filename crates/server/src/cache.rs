@@ -17,11 +17,13 @@ pub enum ReleaseData {
     Dp(DpSource),
 }
 
+/// The store's table with the generation and the records' version it was built at.
+type StoreFrame = Option<(u64, (i64, i64), Arc<Frame>)>;
+
 #[derive(Default)]
 pub struct Cache {
     generation: AtomicU64,
-    /// The store's table with the generation and the records' version it was built at.
-    store: tokio::sync::RwLock<Option<(u64, (i64, i64), Arc<Frame>)>>,
+    store: tokio::sync::RwLock<StoreFrame>,
     build: tokio::sync::Mutex<()>,
     releases: Mutex<HashMap<i64, Arc<ReleaseData>>>,
 }
@@ -39,7 +41,7 @@ impl Cache {
         let version = pool
             .run(|s| Ok(cthub_store::hub::records_version(s)?))
             .await?;
-        let fresh = |c: &Option<(u64, (i64, i64), Arc<Frame>)>| match c {
+        let fresh = |c: &StoreFrame| match c {
             Some((g, v, f)) if *g == want && *v == version => Some(f.clone()),
             _ => None,
         };
