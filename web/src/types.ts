@@ -173,6 +173,9 @@ export interface Token {
   name: string;
   created_at?: string;
   last_used_at?: string | null;
+  /** After this time the token no longer works (tokens live 90 days unless asked otherwise). */
+  expires_at?: string;
+  revoked?: boolean;
   token?: string;
   [extra: string]: unknown;
 }

@@ -1245,6 +1245,8 @@ async fn tokens(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Ve
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub name: String,
+    /// Days until the token expires: 1 to 365, default 90.
+    pub days: Option<i64>,
 }
 
 #[utoipa::path(post, path = "/api/tokens", tag = "accounts", request_body = NewToken, responses((status = 201, description = "created; `token` is shown only now")))]
@@ -1259,7 +1261,10 @@ async fn create_token(
     let actor = caller.actor();
     let t = st
         .pool
-        .run(move |s| Ok(hub::create_token(s, u.id, &b.name, &h, &actor)?))
+        .run(move |s| {
+            let days = b.days.unwrap_or(hub::TOKEN_DAYS);
+            Ok(hub::create_token(s, u.id, &b.name, &h, days, &actor)?)
+        })
         .await?;
     let mut v = serde_json::to_value(&t).map_err(|e| ApiError::internal(e.to_string()))?;
     v["token"] = Value::String(token);

@@ -79,7 +79,30 @@ pub struct ApiToken {
     pub name: String,
     pub created_at: String,
     pub last_used_at: Option<String>,
+    /// After this time (RFC 3339) the token no longer authenticates.
+    pub expires_at: String,
     pub revoked: bool,
+}
+
+/// Days an API token lives unless its creator asks otherwise.
+pub const TOKEN_DAYS: i64 = 90;
+/// Longest life of an API token, in days.
+pub const MAX_TOKEN_DAYS: i64 = 365;
+/// A token's `last_used_at` is written at most once per this many seconds (a bearer request is
+/// not a write each time).
+pub const TOKEN_USE_RESOLUTION_SECS: i64 = 60;
+
+/// A token's expiry: as stored, or for tokens made before expiry existed, 90 days after creation.
+fn token_expiry(created_at: &str, expires_at: Option<String>) -> String {
+    expires_at.unwrap_or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(created_at)
+            .map(|t| {
+                (t.with_timezone(&chrono::Utc) + chrono::Duration::days(TOKEN_DAYS))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            })
+            // an unreadable creation time: expired
+            .unwrap_or_default()
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -397,7 +420,8 @@ pub fn create_user(
     })
 }
 
-/// Changes an account. Disabling it or changing its password or role ends its sessions.
+/// Changes an account. Disabling it or changing its password or role ends its sessions and
+/// revokes its API tokens.
 pub fn update_user(
     store: &mut dyn Store,
     id: i64,
@@ -437,15 +461,21 @@ pub fn update_user(
                 &[h.into(), id.into()],
             )?;
         }
+        let mut tokens_revoked = 0;
         if disabled == Some(true) || password_hash.is_some() || role.is_some() {
             db.exec("DELETE FROM user_session WHERE user_id = $1", &[id.into()])?;
+            // a token speaks for the account as it was: a new password or role ends them too
+            tokens_revoked = db.exec(
+                "UPDATE api_token SET revoked = 1 WHERE user_id = $1 AND revoked = 0",
+                &[id.into()],
+            )?;
         }
         audit(
             db,
             actor,
             "user.update",
             serde_json::json!({"id": id, "disabled": disabled, "password_changed": password_hash.is_some(),
-                "role": role.map(Role::as_str)}),
+                "role": role.map(Role::as_str), "tokens_revoked": tokens_revoked}),
         )?;
         user_row(&db.query_one(
             &format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.id = $1"),
@@ -536,16 +566,20 @@ fn token_row(r: &[Val]) -> Result<ApiToken> {
         created_at: r[3].text()?,
         last_used_at: r[4].opt_text()?,
         revoked: r[5].int()? != 0,
+        expires_at: token_expiry(&r[3].text()?, r[6].opt_text()?),
     })
 }
 
-const TOKEN_COLS: &str = "id, user_id, name, created_at, last_used_at, revoked";
+const TOKEN_COLS: &str = "id, user_id, name, created_at, last_used_at, revoked, expires_at";
 
+/// Stores a new API token (the SHA-256 of its secret) that expires after `days` (1 to
+/// [`MAX_TOKEN_DAYS`]).
 pub fn create_token(
     store: &mut dyn Store,
     user_id: i64,
     name: &str,
     token_hash: &str,
+    days: i64,
     actor: &str,
 ) -> Result<ApiToken> {
     let name = name.trim();
@@ -554,20 +588,32 @@ pub fn create_token(
             "a token name has 1 to 100 characters".into(),
         ));
     }
+    if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+        return Err(StoreError::Invalid(format!(
+            "a token lives 1 to {MAX_TOKEN_DAYS} days, not {days}"
+        )));
+    }
+    let expires = crate::at_offset(days * 86_400);
     tx(store, |db| {
         let r = db.query_one(
             &format!(
-                "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) \
-                 RETURNING {TOKEN_COLS}"
+                "INSERT INTO api_token (user_id, name, token_hash, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLS}"
             ),
-            &[user_id.into(), name.into(), token_hash.into(), now().into()],
+            &[
+                user_id.into(),
+                name.into(),
+                token_hash.into(),
+                now().into(),
+                expires.as_str().into(),
+            ],
         )?;
         let t = token_row(&r)?;
         audit(
             db,
             actor,
             "token.create",
-            serde_json::json!({"id": t.id, "user_id": user_id, "name": name}),
+            serde_json::json!({"id": t.id, "user_id": user_id, "name": name, "expires_at": t.expires_at}),
         )?;
         Ok(t)
     })
@@ -601,12 +647,14 @@ pub fn token(store: &mut dyn Store, id: i64) -> Result<Option<ApiToken>> {
     })
 }
 
-/// The account a live (not revoked) token belongs to; notes its use.
+/// The account a live token belongs to (not revoked, not expired, account enabled); notes its
+/// use at most once per [`TOKEN_USE_RESOLUTION_SECS`].
 pub fn token_user(store: &mut dyn Store, token_hash: &str) -> Result<Option<User>> {
     tx(store, |db| {
         let Some(r) = db.query_opt(
             &format!(
-                "SELECT {USER_COLS}, t.id FROM api_token t JOIN app_user u ON u.id = t.user_id \
+                "SELECT {USER_COLS}, t.id, t.created_at, t.expires_at, t.last_used_at \
+                 FROM api_token t JOIN app_user u ON u.id = t.user_id \
                  LEFT JOIN organisation o ON o.id = u.organisation_id \
                  WHERE t.token_hash = $1 AND t.revoked = 0"
             ),
@@ -616,13 +664,22 @@ pub fn token_user(store: &mut dyn Store, token_hash: &str) -> Result<Option<User
             return Ok(None);
         };
         let user = user_row(&r)?;
-        if user.disabled {
+        let (id, created, expires, last) = (
+            r[7].int()?,
+            r[8].text()?,
+            r[9].opt_text()?,
+            r[10].opt_text()?,
+        );
+        if user.disabled || token_expiry(&created, expires) <= now() {
             return Ok(None);
         }
-        db.exec(
-            "UPDATE api_token SET last_used_at = $1 WHERE id = $2",
-            &[now().into(), r[7].int()?.into()],
-        )?;
+        let stale = crate::at_offset(-TOKEN_USE_RESOLUTION_SECS);
+        if last.is_none_or(|l| l < stale) {
+            db.exec(
+                "UPDATE api_token SET last_used_at = $1 WHERE id = $2",
+                &[now().into(), id.into()],
+            )?;
+        }
         Ok(Some(user))
     })
 }

@@ -458,7 +458,13 @@ pub fn is_postgres_url(location: &str) -> bool {
 
 /// Current time as RFC 3339 UTC with microseconds (sorts as text).
 pub(crate) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    at_offset(0)
+}
+
+/// The time `seconds` from now (negative: ago), as [`now`] writes it (sorts as text).
+pub(crate) fn at_offset(seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// The audit detail of a committed import.

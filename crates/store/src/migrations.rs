@@ -21,7 +21,7 @@ pub struct Migration {
 }
 
 /// The version of the newest migration this build knows.
-pub const LATEST_VERSION: i64 = 8;
+pub const LATEST_VERSION: i64 = 9;
 
 /// All migrations, in order.
 pub const MIGRATIONS: &[Migration] = &[
@@ -588,6 +588,12 @@ CREATE TABLE link_decision (
     PRIMARY KEY (org_a, ref_a, org_b, ref_b)
 );
 ",
+    },
+    Migration {
+        version: 9,
+        description: "API tokens expire (tokens made before read as expiring 90 days after creation)",
+        sqlite: "ALTER TABLE api_token ADD COLUMN expires_at TEXT;",
+        postgres: "ALTER TABLE api_token ADD COLUMN expires_at TEXT;",
     },
 ];
 

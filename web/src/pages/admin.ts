@@ -220,7 +220,7 @@ export class AdminPage implements Page {
       h(
         'div',
         { class: 'notice notice-ok', 'data-testid': 'token-once', role: 'status' },
-        h('p', {}, `Token “${t.name}” — copy it now, it will not be shown again:`),
+        h('p', {}, `Token “${t.name}” (expires ${fmtDate(t.expires_at ?? null)}) — copy it now, it will not be shown again:`),
         h('p', {}, code, ' ', copy),
       ),
     );
@@ -233,13 +233,16 @@ export class AdminPage implements Page {
       this.tokensEl.append(
         simpleTable(
           'Your API tokens',
-          ['ID', 'Name', 'Created', 'Last used', ''],
+          ['ID', 'Name', 'Created', 'Last used', 'Expires', ''],
           tokens.map((t) => [
             String(t.id),
             t.name,
             fmtDate(t.created_at),
             fmtDate(t.last_used_at ?? null),
-            h(
+            t.revoked ? 'revoked' : fmtDate(t.expires_at ?? null),
+            t.revoked
+              ? ''
+              : h(
               'button',
               {
                 type: 'button',

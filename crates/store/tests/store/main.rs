@@ -6,3 +6,4 @@ mod common;
 mod behaviour;
 mod crash;
 mod errors;
+mod tokens;
