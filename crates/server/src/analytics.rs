@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int32Builder, Int8Builder, RecordBatch, StringBuilder};
+use arrow::array::{ArrayRef, Int32Builder, Int64Builder, Int8Builder, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::prelude::*;
@@ -305,7 +305,7 @@ pub struct FrameBuilder {
     cit: StringBuilder,
     country: StringBuilder,
     source: StringBuilder,
-    org: StringBuilder,
+    org: Int64Builder,
     flag_b: Vec<Int8Builder>,
     rows: usize,
 }
@@ -336,13 +336,14 @@ impl FrameBuilder {
             cit: StringBuilder::new(),
             country: StringBuilder::new(),
             source: StringBuilder::new(),
-            org: StringBuilder::new(),
+            org: Int64Builder::new(),
             flag_b: (0..n).map(|_| Int8Builder::new()).collect(),
             rows: 0,
         }
     }
 
-    pub fn push<S: AsRef<str>>(&mut self, row: &[S], org: Option<&str>) {
+    /// Appends one row; `org` is the id of the organisation whose contribution holds it.
+    pub fn push<S: AsRef<str>>(&mut self, row: &[S], org: Option<i64>) {
         let cell = |i: usize| row.get(i).map(|s| s.as_ref()).unwrap_or("");
         let mut seen = [false; 6];
         for &(i, d) in &self.dims {
@@ -429,7 +430,7 @@ impl FrameBuilder {
             Field::new("citizenship", DataType::Utf8, true),
             Field::new("country", DataType::Utf8, true),
             Field::new("data_source", DataType::Utf8, true),
-            Field::new("org", DataType::Utf8, true),
+            Field::new("org", DataType::Int64, true),
         ];
         let mut arrays: Vec<ArrayRef> = vec![
             Arc::new(self.year.finish()),
@@ -511,7 +512,7 @@ pub fn store_row(rec: &cthub_standard::CaseRecord) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Querying a frame
 
-fn filter_expr(f: &Filters, org: Option<&str>) -> Option<Expr> {
+fn filter_expr(f: &Filters, org: Option<i64>) -> Option<Expr> {
     let mut parts: Vec<Expr> = Vec::new();
     if let Some(y) = f.year_from {
         parts.push(col("year_from").gt_eq(lit(y)));
@@ -531,7 +532,7 @@ fn filter_expr(f: &Filters, org: Option<&str>) -> Option<Expr> {
         }
     }
     if let Some(o) = org {
-        parts.push(col("org").eq(lit(o.to_string())));
+        parts.push(col("org").eq(lit(o)));
     }
     parts.into_iter().reduce(|a, b| a.and(b))
 }
@@ -565,7 +566,7 @@ impl std::fmt::Display for FilterError {
 }
 impl std::error::Error for FilterError {}
 
-async fn filtered(frame: &Frame, f: &Filters, org: Option<&str>) -> anyhow::Result<DataFrame> {
+async fn filtered(frame: &Frame, f: &Filters, org: Option<i64>) -> anyhow::Result<DataFrame> {
     let mut df = frame.ctx.table("t").await?;
     if let Some(e) = filter_expr(f, org) {
         df = df.filter(e)?;
@@ -635,7 +636,7 @@ pub async fn compute(
     frame: &Frame,
     def: &IndicatorDef,
     f: &Filters,
-    org: Option<&str>,
+    org: Option<i64>,
     source: &str,
 ) -> anyhow::Result<Indicator> {
     let df = filtered(frame, f, org).await?;
@@ -848,10 +849,10 @@ pub async fn compute(
 }
 
 /// Distinct values of each filter field.
-pub async fn filter_options(frame: &Frame, org: Option<&str>) -> anyhow::Result<FilterOptions> {
+pub async fn filter_options(frame: &Frame, org: Option<i64>) -> anyhow::Result<FilterOptions> {
     let mut df = frame.ctx.table("t").await?;
     if let Some(o) = org {
-        df = df.filter(col("org").eq(lit(o.to_string())))?;
+        df = df.filter(col("org").eq(lit(o)))?;
     }
     let years = df
         .clone()
@@ -1271,7 +1272,7 @@ mod tests {
         let h: Vec<String> = header.iter().map(|s| s.to_string()).collect();
         let mut b = FrameBuilder::new(&h);
         for r in rows {
-            b.push(r, Some("org-a"));
+            b.push(r, Some(1));
         }
         b.finish().unwrap()
     }
@@ -1329,7 +1330,7 @@ mod tests {
         let ind = compute(&f, def, &filtered, None, "t").await.unwrap();
         assert_eq!(ind.population, 2.0);
         assert_eq!(ind.denominator, Some(1.0));
-        let other_org = compute(&f, def, &Filters::default(), Some("org-b"), "t")
+        let other_org = compute(&f, def, &Filters::default(), Some(2), "t")
             .await
             .unwrap();
         assert_eq!(other_org.population, 0.0);

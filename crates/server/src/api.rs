@@ -245,8 +245,8 @@ async fn logout(State(st): State<AppState>, caller: Caller) -> ApiResult<Respons
 
 /// A data source the caller may chart.
 enum Source {
-    /// The store; `Some(org)` restricts to one organisation's records.
-    Store(Option<String>),
+    /// The store; `Some(org)` restricts to one organisation's records (by its id).
+    Store(Option<hub::OrgRef>),
     Release(hub::Release),
 }
 
@@ -254,12 +254,12 @@ fn may_see_release(caller: &Caller, r: &hub::Release) -> bool {
     r.published || matches!(caller.role(), Some(Role::Admin) | Some(Role::Analyst))
 }
 
-fn store_scope(caller: &Caller) -> Option<Option<String>> {
+/// The store's records the caller may chart: all (admins), one organisation's by id
+/// (contributors), or none.
+fn store_scope(caller: &Caller) -> Option<Option<hub::OrgRef>> {
     match &caller.user {
         Some(u) if u.role == Role::Admin => Some(None),
-        Some(u) if u.role == Role::Contributor => {
-            u.organisation.as_ref().map(|o| Some(o.name.clone()))
-        }
+        Some(u) if u.role == Role::Contributor => u.organisation.clone().map(Some),
         _ => None,
     }
 }
@@ -327,7 +327,7 @@ async fn list_sources(st: &AppState, caller: &Caller) -> ApiResult<Vec<Value>> {
         let frame = st.cache.store_frame(&st.pool).await?;
         let label = match &scope {
             None => "All records in the store (exact)".to_string(),
-            Some(o) => format!("{o}'s records (exact)"),
+            Some(o) => format!("{}'s records (exact)", o.name),
         };
         let records = if scope.is_none() {
             Some(frame.rows)
@@ -372,7 +372,7 @@ async fn filters(
     let opts = match source {
         Source::Store(scope) => {
             let frame = st.cache.store_frame(&st.pool).await?;
-            analytics::filter_options(&frame, scope.as_deref()).await?
+            analytics::filter_options(&frame, scope.as_ref().map(|o| o.id)).await?
         }
         Source::Release(r) => match &*st.cache.release(&st.pool, r.id, &r.kind).await? {
             ReleaseData::Records(f) => analytics::filter_options(f, None).await?,
@@ -432,7 +432,7 @@ async fn indicator(
     let out = match source {
         Source::Store(scope) => {
             let frame = st.cache.store_frame(&st.pool).await?;
-            analytics::compute(&frame, def, &f, scope.as_deref(), &sid)
+            analytics::compute(&frame, def, &f, scope.as_ref().map(|o| o.id), &sid)
                 .await
                 .map_err(filter_or_internal)?
         }
@@ -854,7 +854,7 @@ async fn contributions(State(st): State<AppState>, caller: Caller) -> ApiResult<
     let list = st.pool.run(|s| Ok(s.contributions()?)).await?;
     Ok(Json(
         list.into_iter()
-            .filter(|c| org.as_ref().is_none_or(|o| o.name == c.organisation))
+            .filter(|c| org.as_ref().is_none_or(|o| o.id == c.organisation_id))
             .map(|c| {
                 json!({"id": c.id, "organisation": c.organisation, "file_name": c.file_name, "imported_at": c.imported_at,
                     "imported_by": c.imported_by, "rows": c.rows_read, "accepted": c.rows_accepted,
@@ -887,7 +887,7 @@ async fn records(
         .pool
         .run(move |s| {
             let c = s.contributions()?.into_iter().find(|c| c.id == id);
-            let Some(c) = c.filter(|c| org.as_ref().is_none_or(|o| o.name == c.organisation))
+            let Some(c) = c.filter(|c| org.as_ref().is_none_or(|o| o.id == c.organisation_id))
             else {
                 return Ok(None);
             };

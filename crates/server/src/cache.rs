@@ -56,15 +56,15 @@ impl Cache {
             .run(|s| {
                 // the version read with the records: a commit in between only causes a rebuild
                 let version = cthub_store::hub::records_version(s)?;
-                let orgs: HashMap<i64, String> = s
+                let orgs: HashMap<i64, i64> = s
                     .contributions()?
                     .into_iter()
-                    .map(|c| (c.id, c.organisation))
+                    .map(|c| (c.id, c.organisation_id))
                     .collect();
                 let mut b = analytics::FrameBuilder::new(&analytics::store_header());
                 s.for_each_record(None, &mut |r| {
                     let row = analytics::store_row(&r.record);
-                    b.push(&row, orgs.get(&r.contribution_id).map(String::as_str));
+                    b.push(&row, orgs.get(&r.contribution_id).copied());
                     Ok(())
                 })?;
                 Ok((version, b.finish()?))

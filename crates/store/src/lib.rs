@@ -160,6 +160,8 @@ pub struct ContributionMeta {
 pub struct Contribution {
     pub id: i64,
     pub organisation: String,
+    /// The organisation's id: access is scoped by it, never by the name.
+    pub organisation_id: i64,
     pub file_name: String,
     pub sha256: String,
     pub bytes: u64,
@@ -502,6 +504,7 @@ pub(crate) struct ContributionRow {
     /// rows_read, rows_accepted, rows_quarantined, issues, warnings.
     pub counts: [i64; 5],
     pub summary: String,
+    pub organisation_id: i64,
 }
 
 impl ContributionRow {
@@ -510,6 +513,7 @@ impl ContributionRow {
         Ok(Contribution {
             id: self.id,
             organisation: self.organisation,
+            organisation_id: self.organisation_id,
             file_name: self.file_name,
             sha256: self.sha256,
             bytes: to_u64(self.bytes, "byte count")?,

@@ -164,8 +164,8 @@ fn insert_audit(
 
 const CONTRIBUTION_SELECT: &str = "SELECT c.id, o.name, c.file_name, c.sha256, c.bytes, c.format, \
     c.container, c.sheet, c.columns, c.schema_version, c.imported_at, c.imported_by, c.synthetic, \
-    c.rows_read, c.rows_accepted, c.rows_quarantined, c.issues, c.warnings, c.summary \
-    FROM contribution c JOIN organisation o ON o.id = c.organisation_id";
+    c.rows_read, c.rows_accepted, c.rows_quarantined, c.issues, c.warnings, c.summary, \
+    c.organisation_id FROM contribution c JOIN organisation o ON o.id = c.organisation_id";
 
 /// The raw column values of a contribution row, converted outside rusqlite's row closure so
 /// that conversion errors are [`StoreError`]s.
@@ -186,6 +186,7 @@ fn contribution_from_row(r: &Row<'_>) -> rusqlite::Result<ContributionRow> {
         synthetic: r.get(12)?,
         counts: [r.get(13)?, r.get(14)?, r.get(15)?, r.get(16)?, r.get(17)?],
         summary: r.get(18)?,
+        organisation_id: r.get(19)?,
     })
 }
 

@@ -7,3 +7,4 @@ mod flow;
 mod linkage;
 mod races;
 mod releases;
+mod scope;
