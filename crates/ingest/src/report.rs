@@ -25,8 +25,9 @@ pub enum Severity {
     Warning,
 }
 
-/// One source row after validation.
-#[derive(Debug, Clone, PartialEq)]
+/// One source row after validation (serialisable: the hub stages validated rows, never the raw
+/// file, between an upload and its commit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportedRow {
     pub source_row: u64,
     /// The cells as read (direct identifiers replaced by [`WITHHELD`]).

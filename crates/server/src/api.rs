@@ -973,7 +973,7 @@ async fn upload(
     let (name, bytes) = file_field(&mut mp, "upload.csv").await?;
     let actor = caller.actor();
     let (n2, b2) = (name.clone(), bytes.clone());
-    let (sha, report) = tokio::task::spawn_blocking(move || crate::upload::validate(&n2, &b2))
+    let v = tokio::task::spawn_blocking(move || crate::upload::validate(&n2, &b2))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(|e| match e.downcast::<crate::upload::Rejected>() {
@@ -988,9 +988,10 @@ async fn upload(
                 org.id,
                 &actor,
                 &name,
-                &sha,
-                bytes.to_vec(),
-                &report,
+                bytes.len() as u64,
+                &v.sha256,
+                v.staged,
+                &v.report,
             )?)
         })
         .await?;

@@ -1,10 +1,14 @@
 //! The contribution flow: an uploaded file goes through the same reader and validation as
 //! `cthub import` (`cthub_ingest::prepare`), the contributor reads the report, then commits
-//! (the file is imported into the store in one transaction) or discards it.
+//! (the staged rows are imported into the store in one transaction) or discards it.
+//!
+//! The raw file never enters the database: what waits for the decision is the *validated rows*
+//! (direct identifiers already withheld by the importer, as in a contribution), compressed.
+//! Names, phones, e-mails and addresses of an HTCDS file are dropped while the upload is read.
 
 use std::io::Write;
 
-use cthub_ingest::{ImportIssue, ImportOptions};
+use cthub_ingest::{ImportIssue, ImportOptions, ImportSummary, ImportedRow, SourceInfo};
 use cthub_store::{ContributionMeta, Store};
 
 /// Issues kept in the stored report (the CSV download has all of them up to this bound).
@@ -45,27 +49,60 @@ fn temp_file(
     Ok((dir, path))
 }
 
-/// Validates a file as `cthub validate` does: the report holds the summary and the issues.
-pub fn validate(name: &str, content: &[u8]) -> anyhow::Result<(String, serde_json::Value)> {
+/// Marks a staged upload (validated rows), as opposed to an upload stored before staging existed
+/// (the raw file).
+const STAGED_MAGIC: &[u8] = b"cthub-staged-rows-v1\n";
+
+/// One line of a staged upload: the source's provenance first, then every row, then the
+/// summary.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Staged {
+    Source(SourceInfo),
+    Row(Box<ImportedRow>),
+    Summary(ImportSummary),
+}
+
+/// A validated upload: the file's SHA-256, the report the contributor reads, and the staged rows
+/// the commit imports (identifiers withheld; see the module's documentation).
+pub struct Validated {
+    pub sha256: String,
+    pub report: serde_json::Value,
+    pub staged: Vec<u8>,
+}
+
+/// Validates a file as `cthub validate` does (the report holds the summary and the issues) and
+/// stages its validated rows.
+pub fn validate(name: &str, content: &[u8]) -> anyhow::Result<Validated> {
     let (_dir, path) = temp_file(name, content)?;
     let mut p = cthub_ingest::prepare(&path, &ImportOptions::default())
         .map_err(|e| anyhow::anyhow!(crate::upload::Rejected(e.to_string())))?;
     let sha = p.info.sha256.clone();
     let format = p.info.format.clone();
+    let mut staged = STAGED_MAGIC.to_vec();
+    let mut z = zstd::Encoder::new(&mut staged, 3)?;
+    let line = |z: &mut zstd::Encoder<'_, &mut Vec<u8>>, v: &Staged| -> anyhow::Result<()> {
+        serde_json::to_writer(&mut *z, v)?;
+        z.write_all(b"\n")?;
+        Ok(())
+    };
+    line(&mut z, &Staged::Source(p.info.clone()))?;
     let mut issues: Vec<ImportIssue> = Vec::new();
     let mut total = 0u64;
     while let Some(row) = p
         .next_row()
         .map_err(|e| anyhow::anyhow!(Rejected(e.to_string())))?
     {
-        for i in row.issues {
+        for i in &row.issues {
             total += 1;
             if issues.len() < MAX_STORED_ISSUES {
-                issues.push(i);
+                issues.push(i.clone());
             }
         }
+        line(&mut z, &Staged::Row(Box::new(row)))?;
     }
     let s = p.into_summary();
+    line(&mut z, &Staged::Summary(s.clone()))?;
+    z.finish()?;
     let report = serde_json::json!({
         "format": format,
         "summary": {
@@ -77,7 +114,11 @@ pub fn validate(name: &str, content: &[u8]) -> anyhow::Result<(String, serde_jso
         "issues_total": total,
         "issues": issues.iter().map(issue_json).collect::<Vec<_>>(),
     });
-    Ok((sha, report))
+    Ok(Validated {
+        sha256: sha,
+        report,
+        staged,
+    })
 }
 
 fn issue_json(i: &ImportIssue) -> serde_json::Value {
@@ -108,23 +149,58 @@ pub fn commit(
     import(store, name, content, organisation, by, None)
 }
 
-/// Imports a staged upload's content and marks the upload committed in the same transaction:
-/// a concurrent commit or discard of the same upload makes one of the two fail with a conflict
-/// and leaves no contribution behind.
+/// Imports a staged upload's rows and marks the upload committed in the same transaction: a
+/// concurrent commit or discard of the same upload makes one of the two fail with a conflict
+/// and leaves no contribution behind. An upload stored before staging existed holds its raw
+/// file, which is read again.
 pub fn commit_upload(
     store: &mut dyn Store,
     upload: &cthub_store::hub::Upload,
     content: &[u8],
     by: &str,
 ) -> anyhow::Result<i64> {
-    import(
-        store,
-        &upload.file_name,
-        content,
-        &upload.organisation.name,
-        by,
-        Some(upload.id),
-    )
+    let Some(staged) = content.strip_prefix(STAGED_MAGIC) else {
+        return import(
+            store,
+            &upload.file_name,
+            content,
+            &upload.organisation.name,
+            by,
+            Some(upload.id),
+        );
+    };
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(zstd::Decoder::new(staged)?));
+    let mut next = || -> anyhow::Result<Staged> {
+        let l = lines
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("upload {}: the staged rows end early", upload.id))??;
+        Ok(serde_json::from_str(&l)?)
+    };
+    let Staged::Source(info) = next()? else {
+        anyhow::bail!("upload {}: the staged rows lack their source", upload.id);
+    };
+    if let Some(c) = store.contribution_by_hash(&info.sha256)? {
+        anyhow::bail!(cthub_store::StoreError::AlreadyImported {
+            contribution_id: c.id,
+            file: c.file_name,
+        });
+    }
+    let meta = ContributionMeta {
+        organisation: upload.organisation.name.clone(),
+        imported_by: by.to_string(),
+        source: info,
+        synthetic: false,
+    };
+    let mut tx = store.begin_import(&meta)?;
+    loop {
+        match next()? {
+            Staged::Row(row) => tx.add(&row)?,
+            Staged::Summary(summary) => {
+                return Ok(tx.commit_upload(&summary, upload.id, by)?.id);
+            }
+            Staged::Source(_) => anyhow::bail!("upload {}: a second source line", upload.id),
+        }
+    }
 }
 
 fn import(

@@ -722,18 +722,21 @@ fn upload_row(r: &[Val]) -> Result<Upload> {
     })
 }
 
-/// Stages a validated upload with its content and report.
+/// Stages a validated upload: `content` is what the commit will import (the hub stores the
+/// validated rows, identifiers withheld, never the raw file), `file_bytes` the file's size.
 #[allow(clippy::too_many_arguments)]
 pub fn save_upload(
     store: &mut dyn Store,
     organisation_id: i64,
     uploaded_by: &str,
     file_name: &str,
+    file_bytes: u64,
     sha256: &str,
     content: Vec<u8>,
     report: &serde_json::Value,
 ) -> Result<Upload> {
-    let bytes = content.len() as i64;
+    let bytes = i64::try_from(file_bytes)
+        .map_err(|_| StoreError::Invalid(format!("a file of {file_bytes} bytes")))?;
     let mut content = Some(content);
     tx(store, |db| {
         let r = db.query_one(

@@ -4,6 +4,7 @@ mod common;
 
 mod access;
 mod flow;
+mod identifiers;
 mod linkage;
 mod races;
 mod releases;

@@ -19,7 +19,7 @@ pub struct TestServer {
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
-    pg_schema: Option<String>,
+    pub pg_schema: Option<String>,
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
