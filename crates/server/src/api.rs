@@ -731,23 +731,30 @@ async fn sql(
 ) -> ApiResult<Json<Value>> {
     caller.require(&[Role::Analyst, Role::Admin])?;
     let rels = st.pool.run(|s| Ok(hub::releases(s)?)).await?;
-    let ctx = datafusion::prelude::SessionContext::new();
+    // Each query gets its own memory pool: joins, sorts and aggregations past it fail with
+    // "resources exhausted" (400) instead of growing the server; nothing spills to disk.
+    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_memory_limit((st.cfg.sql_memory_mb as usize) << 20, 1.0)
+        .with_disk_manager_builder(
+            datafusion::execution::disk_manager::DiskManagerBuilder::default()
+                .with_mode(datafusion::execution::disk_manager::DiskManagerMode::Disabled),
+        )
+        .build_arc()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let ctx = datafusion::prelude::SessionContext::new_with_config_rt(
+        datafusion::prelude::SessionConfig::new(),
+        runtime,
+    );
     let mut tables = Vec::new();
     for r in &rels {
-        let Some(f) = r.files.iter().find(|f| f.name.ends_with(".csv")) else {
+        let Some(batch) = st.cache.sql_table(&st.pool, r).await? else {
             continue;
         };
-        let (id, name) = (r.id, f.name.clone());
-        let Some((_, bytes)) = st
-            .pool
-            .run(move |s| Ok(hub::release_file(s, id, &name)?))
-            .await?
-        else {
-            continue;
-        };
-        let batch = csv_batch(&bytes).map_err(ApiError::from)?;
-        let t = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let t = datafusion::datasource::MemTable::try_new(
+            batch.schema(),
+            vec![vec![batch.as_ref().clone()]],
+        )
+        .map_err(|e| ApiError::internal(e.to_string()))?;
         let tn = format!("release_{}", r.id);
         ctx.register_table(tn.as_str(), std::sync::Arc::new(t))
             .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -771,7 +778,16 @@ async fn sql(
     let batches = tokio::time::timeout(std::time::Duration::from_secs(20), run)
         .await
         .map_err(|_| ApiError::bad_request("the query ran longer than 20 s"))?
-        .map_err(|e| ApiError::bad_request(format!("query failed: {e}")))?;
+        .map_err(|e| match e.find_root() {
+            datafusion::error::DataFusionError::ResourcesExhausted(_) => {
+                ApiError::bad_request(format!(
+                    "the query needs more than the {} MiB an analyst's query may use; narrow it \
+                     (filters, fewer columns, an aggregate) or add a LIMIT before joining",
+                    st.cfg.sql_memory_mb
+                ))
+            }
+            _ => ApiError::bad_request(format!("query failed: {e}")),
+        })?;
     let mut columns = Vec::new();
     let mut rows: Vec<Vec<Value>> = Vec::new();
     for b in &batches {
@@ -812,7 +828,7 @@ async fn sql(
 }
 
 /// A release CSV as one all-text Arrow batch.
-fn csv_batch(bytes: &[u8]) -> anyhow::Result<arrow::record_batch::RecordBatch> {
+pub(crate) fn csv_batch(bytes: &[u8]) -> anyhow::Result<arrow::record_batch::RecordBatch> {
     use arrow::array::{ArrayRef, StringBuilder};
     let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let header: Vec<String> = r.headers()?.iter().map(str::to_string).collect();

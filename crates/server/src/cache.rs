@@ -26,6 +26,8 @@ pub struct Cache {
     store: tokio::sync::RwLock<StoreFrame>,
     build: tokio::sync::Mutex<()>,
     releases: Mutex<HashMap<i64, Arc<ReleaseData>>>,
+    /// Record-level releases as the analysts' SQL sees them (the CSV's own columns).
+    sql_tables: Mutex<HashMap<i64, Arc<arrow::array::RecordBatch>>>,
 }
 
 impl Cache {
@@ -114,6 +116,43 @@ impl Cache {
             m.insert(id, data.clone());
         }
         Ok(data)
+    }
+}
+
+impl Cache {
+    /// A release's CSV table for the analysts' SQL, parsed once (`None`: it has no CSV).
+    pub async fn sql_table(
+        &self,
+        pool: &Pool,
+        release: &cthub_store::hub::Release,
+    ) -> ApiResult<Option<Arc<arrow::array::RecordBatch>>> {
+        if let Some(t) = self
+            .sql_tables
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&release.id).cloned())
+        {
+            return Ok(Some(t));
+        }
+        let Some(f) = release.files.iter().find(|f| f.name.ends_with(".csv")) else {
+            return Ok(None);
+        };
+        let (id, name) = (release.id, f.name.clone());
+        let Some(batch) = pool
+            .run(move |s| {
+                cthub_store::hub::release_file(s, id, &name)?
+                    .map(|(_, bytes)| crate::api::csv_batch(&bytes))
+                    .transpose()
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        let batch = Arc::new(batch);
+        if let Ok(mut m) = self.sql_tables.lock() {
+            m.insert(release.id, batch.clone());
+        }
+        Ok(Some(batch))
     }
 }
 

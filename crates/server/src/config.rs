@@ -28,6 +28,9 @@ pub struct ServerConfig {
     pub login_window_secs: u64,
     /// Rows an analyst's SQL query may return.
     pub sql_row_limit: usize,
+    /// Memory one analyst's SQL query may use for joins, sorts and aggregations, in MiB
+    /// (DataFusion's memory pool; past it the query ends with 400, nothing spills to disk).
+    pub sql_memory_mb: u64,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +45,7 @@ impl Default for ServerConfig {
             login_attempts: 5,
             login_window_secs: 15 * 60,
             sql_row_limit: 10_000,
+            sql_memory_mb: 256,
         }
     }
 }

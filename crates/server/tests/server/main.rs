@@ -9,3 +9,4 @@ mod linkage;
 mod races;
 mod releases;
 mod scope;
+mod sql;
