@@ -8,7 +8,6 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use cthub_store::hub::{self, Role};
 use serde::Deserialize;
@@ -23,58 +22,129 @@ use crate::AppState;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let upload_limit = (state.cfg.max_upload_mb as usize) * 1024 * 1024 + 64 * 1024;
-    Router::new()
-        .route("/api/health", get(health))
-        .route("/api/ready", get(ready))
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/session", get(session).post(login).delete(logout))
-        .route("/api/sources", get(sources))
-        .route("/api/filters", get(filters))
-        .route("/api/indicators", get(indicator_list))
-        .route("/api/indicators/{id}", get(indicator))
-        .route("/api/countries", get(countries))
-        .route("/api/releases", get(releases).post(create_release))
-        .route("/api/releases/{id}", get(release))
-        .route("/api/releases/{id}/files/{name}", get(release_file))
-        .route("/api/releases/{id}/publish", post(publish))
-        .route("/api/ledger", get(ledger))
-        .route("/api/sql", post(sql))
-        .route("/api/contributions", get(contributions))
-        .route("/api/contributions/{id}/records", get(records))
-        .route(
-            "/api/uploads",
-            get(uploads)
-                .post(upload)
-                .layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/api/uploads/{id}", get(upload_get))
-        .route("/api/uploads/{id}/report.csv", get(upload_report))
-        .route("/api/uploads/{id}/commit", post(upload_commit))
-        .route("/api/uploads/{id}/discard", post(upload_discard))
-        .route(
-            "/api/organisations",
-            get(organisations).post(create_organisation),
-        )
-        .route("/api/users", get(users).post(create_user))
-        .route("/api/users/{id}", patch(update_user))
-        .route("/api/tokens", get(tokens).post(create_token))
-        .route("/api/tokens/{id}", axum::routing::delete(revoke_token))
-        .route("/api/audit", get(audit))
-        .route(
-            "/api/linkage/submissions",
-            get(linkage_submissions)
-                .post(linkage_submit)
-                .layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/api/linkage/runs", get(linkage_runs).post(linkage_run))
-        .route("/api/linkage/runs/{id}", get(linkage_run_get))
-        .route("/api/linkage/runs/{id}/review", get(linkage_review))
-        .route("/api/linkage/runs/{id}/persons", get(linkage_persons))
-        .route(
-            "/api/linkage/decisions",
-            get(linkage_decisions).post(linkage_decide),
-        )
-        .layer(DefaultBodyLimit::max(1024 * 1024))
+    table(upload_limit).router
+}
+
+/// Every (method, path) the API router serves, recorded while the router is built (the access
+/// test checks each against every role, so an undocumented route cannot escape it).
+pub fn route_table() -> Vec<(String, String)> {
+    let mut t = table(0).routes;
+    t.sort();
+    t
+}
+
+/// A route's handlers, with the methods they answer recorded.
+struct M {
+    mr: axum::routing::MethodRouter<AppState>,
+    verbs: Vec<&'static str>,
+}
+
+fn m() -> M {
+    M {
+        mr: axum::routing::MethodRouter::new(),
+        verbs: Vec::new(),
+    }
+}
+
+macro_rules! verb {
+    ($name:ident, $verb:literal) => {
+        fn $name<H, T>(mut self, h: H) -> M
+        where
+            H: axum::handler::Handler<T, AppState>,
+            T: 'static,
+        {
+            self.mr = self.mr.$name(h);
+            self.verbs.push($verb);
+            self
+        }
+    };
+}
+
+impl M {
+    verb!(get, "GET");
+    verb!(post, "POST");
+    verb!(patch, "PATCH");
+    verb!(delete, "DELETE");
+
+    fn body_limit(mut self, bytes: usize) -> M {
+        self.mr = self.mr.layer(DefaultBodyLimit::max(bytes));
+        self
+    }
+}
+
+/// The router and the list of its routes.
+struct Table {
+    router: Router<AppState>,
+    routes: Vec<(String, String)>,
+}
+
+impl Table {
+    fn route(mut self, path: &'static str, m: M) -> Table {
+        for v in &m.verbs {
+            self.routes.push((v.to_string(), path.to_string()));
+        }
+        self.router = self.router.route(path, m.mr);
+        self
+    }
+}
+
+fn table(upload_limit: usize) -> Table {
+    let t = Table {
+        router: Router::new(),
+        routes: Vec::new(),
+    }
+    .route("/api/health", m().get(health))
+    .route("/api/ready", m().get(ready))
+    .route("/api/openapi.json", m().get(openapi))
+    .route("/api/session", m().get(session).post(login).delete(logout))
+    .route("/api/sources", m().get(sources))
+    .route("/api/filters", m().get(filters))
+    .route("/api/indicators", m().get(indicator_list))
+    .route("/api/indicators/{id}", m().get(indicator))
+    .route("/api/countries", m().get(countries))
+    .route("/api/releases", m().get(releases).post(create_release))
+    .route("/api/releases/{id}", m().get(release))
+    .route("/api/releases/{id}/files/{name}", m().get(release_file))
+    .route("/api/releases/{id}/publish", m().post(publish))
+    .route("/api/ledger", m().get(ledger))
+    .route("/api/sql", m().post(sql))
+    .route("/api/contributions", m().get(contributions))
+    .route("/api/contributions/{id}/records", m().get(records))
+    .route(
+        "/api/uploads",
+        m().get(uploads).post(upload).body_limit(upload_limit),
+    )
+    .route("/api/uploads/{id}", m().get(upload_get))
+    .route("/api/uploads/{id}/report.csv", m().get(upload_report))
+    .route("/api/uploads/{id}/commit", m().post(upload_commit))
+    .route("/api/uploads/{id}/discard", m().post(upload_discard))
+    .route(
+        "/api/organisations",
+        m().get(organisations).post(create_organisation),
+    )
+    .route("/api/users", m().get(users).post(create_user))
+    .route("/api/users/{id}", m().patch(update_user))
+    .route("/api/tokens", m().get(tokens).post(create_token))
+    .route("/api/tokens/{id}", m().delete(revoke_token))
+    .route("/api/audit", m().get(audit))
+    .route(
+        "/api/linkage/submissions",
+        m().get(linkage_submissions)
+            .post(linkage_submit)
+            .body_limit(upload_limit),
+    )
+    .route("/api/linkage/runs", m().get(linkage_runs).post(linkage_run))
+    .route("/api/linkage/runs/{id}", m().get(linkage_run_get))
+    .route("/api/linkage/runs/{id}/review", m().get(linkage_review))
+    .route("/api/linkage/runs/{id}/persons", m().get(linkage_persons))
+    .route(
+        "/api/linkage/decisions",
+        m().get(linkage_decisions).post(linkage_decide),
+    );
+    Table {
+        router: t.router.layer(DefaultBodyLimit::max(1024 * 1024)),
+        routes: t.routes,
+    }
 }
 
 // ------------------------------------------------------------------ health and the document
@@ -98,6 +168,7 @@ async fn ready(State(st): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"status": "ready", "store": backend})))
 }
 
+#[utoipa::path(get, path = "/api/openapi.json", tag = "service", responses((status = 200, description = "this document (OpenAPI 3)")))]
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
@@ -1574,7 +1645,7 @@ async fn linkage_decide(
 #[openapi(
     info(title = "cthub", description = "The counter-trafficking data hub: contributions, analytics, releases and administration. See docs/API.md."),
     paths(
-        health, ready, session, login, logout, sources, filters, indicator_list, indicator, countries,
+        health, ready, openapi, session, login, logout, sources, filters, indicator_list, indicator, countries,
         releases, create_release, release, release_file, publish, ledger, sql, contributions, records, upload, uploads,
         upload_get, upload_report, upload_commit, upload_discard, organisations, create_organisation,
         users, create_user, update_user, tokens, create_token, revoke_token, audit,
