@@ -24,20 +24,36 @@ fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../link/examples")
 }
 
+/// The person number of each row of a FEBRL4 file (`rec-1070-org` → `1070`), in row order.
+fn rec_numbers(dir: &Path, f: &str) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(dir.join(f))
+        .unwrap();
+    r.records().map(|x| rec_number(&x.unwrap()[0])).collect()
+}
+
+fn rec_number(rec_id: &str) -> String {
+    rec_id.split('-').nth(1).unwrap().to_string()
+}
+
 /// Pairs (row in a, row in b) whose rec_id numbers agree: FEBRL4's truth.
 fn truth(dir: &Path) -> usize {
-    let ids = |f: &str| -> Vec<String> {
-        let mut r = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_path(dir.join(f))
-            .unwrap();
-        r.records()
-            .map(|x| x.unwrap()[0].split('-').nth(1).unwrap().to_string())
-            .collect()
-    };
-    let (a, b) = (ids("dataset4a.csv"), ids("dataset4b.csv"));
+    let (a, b) = (
+        rec_numbers(dir, "dataset4a.csv"),
+        rec_numbers(dir, "dataset4b.csv"),
+    );
     let set: std::collections::HashSet<_> = a.iter().collect();
     b.iter().filter(|x| set.contains(x)).count()
+}
+
+/// Precision and recall of predicted pairs of person numbers against FEBRL4's truth.
+fn scores(predicted: &[(String, String)], truth: usize) -> (f64, f64) {
+    let right = predicted.iter().filter(|(a, b)| a == b).count();
+    (
+        right as f64 / predicted.len().max(1) as f64,
+        right as f64 / truth.max(1) as f64,
+    )
 }
 
 #[test]
@@ -62,8 +78,31 @@ fn link_febrl4_in_the_clear() {
     ));
     let truth = truth(&data);
     let matches = s["matches"].as_u64().unwrap() as usize;
-    println!("FEBRL4: {matches} matches, {truth} true pairs, {}", s);
-    assert!(matches >= truth * 99 / 100 && matches <= truth * 101 / 100);
+    // the pairs themselves, not only their number: each row pair checked against rec_id
+    let (a_ids, b_ids) = (
+        rec_numbers(&data, "dataset4a.csv"),
+        rec_numbers(&data, "dataset4b.csv"),
+    );
+    let mut r = csv::Reader::from_path(dir.path().join("run/matches.csv")).unwrap();
+    let pairs: Vec<(String, String)> = r
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            let (fa, ra, fb, rb) = (&x[0], &x[1], &x[2], &x[3]);
+            assert!(fa.contains("4a") && fb.contains("4b"), "{x:?}");
+            let row = |s: &str| s.parse::<usize>().unwrap() - 1;
+            (a_ids[row(ra)].clone(), b_ids[row(rb)].clone())
+        })
+        .collect();
+    assert_eq!(pairs.len(), matches);
+    let (precision, recall) = scores(&pairs, truth);
+    println!(
+        "FEBRL4: {matches} matches, {truth} true pairs, precision {precision:.4}, recall {recall:.4}; {s}"
+    );
+    assert!(
+        precision >= 0.99 && recall >= 0.98,
+        "precision {precision}, recall {recall}"
+    );
     for f in [
         "model.json",
         "matches.csv",
@@ -149,11 +188,39 @@ fn privacy_preserving_linkage_of_febrl4() {
         dir.path(),
     ));
     let linked = s["persons_known_to_several_parties"].as_u64().unwrap() as usize;
+    // each linked person: the records of the two parties must be the same rec_id number
+    let mut by_person: std::collections::BTreeMap<String, Vec<(String, String)>> =
+        Default::default();
+    let mut r = csv::Reader::from_path(dir.path().join("persons.csv")).unwrap();
+    for x in r.records() {
+        let x = x.unwrap();
+        by_person
+            .entry(x[0].to_string())
+            .or_default()
+            .push((x[1].to_string(), rec_number(&x[2])));
+    }
+    assert_eq!(by_person.len(), linked);
+    let pairs: Vec<(String, String)> = by_person
+        .values()
+        .map(|recs| {
+            let of = |party: &str| {
+                recs.iter()
+                    .find(|(p, _)| p.contains(party))
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default()
+            };
+            (of("a"), of("b"))
+        })
+        .collect();
+    let (precision, recall) = scores(&pairs, truth(&data));
     println!(
-        "encoded FEBRL4: {linked} persons linked of {}",
+        "encoded FEBRL4: {linked} persons linked of {}, precision {precision:.4}, recall {recall:.4}",
         truth(&data)
     );
-    assert!(linked >= truth(&data) * 97 / 100, "{s}");
+    assert!(
+        precision >= 0.99 && recall >= 0.97,
+        "precision {precision}, recall {recall}: {s}"
+    );
     // A party with another secret is refused: nothing linked on a guess.
     let o = cthub(
         &["link-encoded", "a.json", "b-other.json", "--out", "x.csv"],
