@@ -1,42 +1,58 @@
 #!/usr/bin/env bash
-# Schema-based API fuzzing: schemathesis (from PyPI, in a venv under /tmp) generates requests
-# from /api/openapi.json and checks that no response is a 5xx, once as the public and once as an
-# admin API token. Not part of the test suite (it needs PyPI); prints schemathesis' summary.
-#   bench/fuzz.sh [MAX_EXAMPLES]
+# Fuzzing of the readers of untrusted files with cargo-fuzz (libFuzzer + AddressSanitizer on the
+# nightly toolchain): the case-file importer on CSV, XLSX and ODS bytes, the column-mapping
+# parser, the GLOTIP importer and the ads ingester. Not part of the test suite. Each target runs
+# for a bounded time; the summary line per target gives executions, coverage (edges) and
+# whether it found a crash (the input is then in fuzz/artifacts/<target>/).
+#   bench/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]
+# Seeds: the project's own generated demo file and, when ../shared is beside the project, the
+# GLOTIP files and EMSCAD ads (read there, copied only into the temporary corpus). The API is
+# fuzzed separately by bench/fuzz_api.sh (schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${1:-40}
-PORT=${PORT:-18182}
-VENV=${VENV:-/tmp/cthub-fuzz-venv}
-[ -x "$VENV/bin/schemathesis" ] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q schemathesis; }
-cargo build -q -p cthub-cli
-BIN=$PWD/target/debug/cthub
-WORK=$(mktemp -d)
-SERVER=
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-$BIN up --victims 2000 --no-serve --json --out "$WORK/demo" --database "$WORK/hub.db" >"$WORK/up.json"
-PASSWORD=$(python3 - "$WORK/up.json" <<'PY'
-import json, sys
-text, dec, pos, last = open(sys.argv[1]).read(), json.JSONDecoder(), 0, None
-while pos < len(text):
-    while pos < len(text) and text[pos].isspace():
-        pos += 1
-    if pos >= len(text):
-        break
-    last, pos = dec.raw_decode(text, pos)
-print(last["admin"]["password"])
-PY
-)
-$BIN serve --database "$WORK/hub.db" --listen "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
-SERVER=$!
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do curl -fs "$BASE/api/ready" >/dev/null && break; sleep 0.2; done
-curl -fs -c "$WORK/ck" -H 'content-type: application/json' -d "{\"username\":\"admin\",\"password\":\"$PASSWORD\"}" "$BASE/api/session" >"$WORK/login.json"
-CSRF=$(python3 -c "import json;print(json.load(open('$WORK/login.json'))['csrf_token'])")
-TOKEN=$(curl -fs -b "$WORK/ck" -H "x-csrf-token: $CSRF" -H 'content-type: application/json' -d '{"name":"fuzz"}' "$BASE/api/tokens" | python3 -c "import json,sys;print(json.load(sys.stdin)['token'])")
-echo "== public"
-"$VENV/bin/schemathesis" run "$BASE/api/openapi.json" -c not_a_server_error --max-examples "$N" | tail -12
-echo "== admin token (token revocation excluded so the run keeps its credentials)"
-"$VENV/bin/schemathesis" run "$BASE/api/openapi.json" -c not_a_server_error --max-examples "$N" \
-  -H "Authorization: Bearer $TOKEN" --exclude-path-regex '/api/tokens/\{id\}' | tail -12
+SECS=${1:-60}
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(import_csv import_xlsx import_ods mapping glotip ads)
+command -v cargo-fuzz >/dev/null || cargo +nightly install cargo-fuzz --locked
+DATA="$(pwd)/../shared/data"
+CORPUS="${TMPDIR:-/tmp}/cthub-fuzz-corpus"
+mkdir -p "$CORPUS"
+seed() { # target, files...
+  local t="$1"; shift
+  mkdir -p "$CORPUS/$t"
+  for f in "$@"; do [ -f "$f" ] && head -c 200000 "$f" >"$CORPUS/$t/$(basename "$f")" || true; done
+}
+# the project's own fixtures: a small demo file and a mapping
+cargo build -q -p cthub-demo --example gen
+target/debug/examples/gen 200 "$CORPUS/demo.csv" 7 >/dev/null
+seed import_csv "$CORPUS/demo.csv"
+seed import_xlsx "$DATA/glotip/data_glotip_2023-05-30.xlsx"
+seed import_ods
+# the mapping of the importer's documentation (crates/ingest/src/mapping.rs)
+sed -n 's|^//! \{0,1\}||p' crates/ingest/src/mapping.rs | sed -n '/^\[source\]/,/^```/p' | grep -v '^```' >"$CORPUS/mapping.toml"
+seed mapping "$CORPUS/mapping.toml"
+{ printf '\x00'; head -c 100000 "$DATA/glotip/data_glotip_2023-05-30.csv" 2>/dev/null || true; } >"$CORPUS/glotip-csv"
+seed glotip "$CORPUS/glotip-csv"
+if ls "$DATA"/emscad-partial/*.csv >/dev/null 2>&1; then
+  f=$(ls "$DATA"/emscad-partial/*.csv | head -1)
+  { printf '\x00'; head -c 100000 "$f"; } >"$CORPUS/ads-csv"
+  seed ads "$CORPUS/ads-csv"
+else
+  seed ads
+fi
+cd fuzz
+for t in "${TARGETS[@]}"; do cargo +nightly fuzz build -O "$t" 2>&1 | tail -1; done
+for t in "${TARGETS[@]}"; do
+  log="${TMPDIR:-/tmp}/cthub-fuzz-$t.log"
+  set +e
+  timeout $((SECS + 120)) cargo +nightly fuzz run -O "$t" "$CORPUS/$t" -- \
+    -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo '?')
+  found=$(ls "artifacts/$t" 2>/dev/null | head -3 | tr '\n' ' ')
+  printf 'fuzz %-12s %6ss  executions %-9s edges %-6s exit %-3s %s\n' "$t" "$SECS" "$execs" "$cov" "$rc" \
+    "${found:+FOUND: $found (fuzz/artifacts/$t)}"
+done

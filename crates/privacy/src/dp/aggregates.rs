@@ -410,10 +410,8 @@ pub fn dp_aggregates(
         for combo in combos {
             let tcols: Vec<usize> = combo.iter().map(|&i| cols[i]).collect();
             let marginal = Marginal::count(table, &tcols, Some(&rows));
-            let mut noisy = Vec::with_capacity(marginal.counts.len());
-            for &x in &marginal.counts {
-                noisy.push(x as i64 + noise.sample()?);
-            }
+            let counts: Vec<u64> = marginal.counts.iter().map(|&x| x as u64).collect();
+            let noisy = noise.perturb(&counts)?;
             // consistency, top-down
             let mut consistent: Vec<f64> = noisy.iter().map(|&x| x.max(0) as f64).collect();
             let mut published = vec![false; consistent.len()];
