@@ -17,6 +17,8 @@ const arg = (name, dflt) => {
 const PORT = Number(arg('port', process.env.PORT ?? 8787));
 const HOST = arg('host', '127.0.0.1');
 const DIST = path.resolve(arg('dist', path.join(here, '..', 'dist')));
+// Category labels carrying HTML, for the browser test that tooltips escape what they show.
+const HOSTILE = argv.includes('--hostile-labels');
 
 // ------------------------------------------------------------------------------------------
 // Fixture population (seeded, deterministic)
@@ -64,6 +66,7 @@ for (const c of COUNTRIES) if (!DESTS[c.alpha2]) DESTS[c.alpha2] = [[c.alpha2, 1
 
 const SEXES = [['Female', 'Female'], ['Male', 'Male'], ['Transgender', 'Transgender / non-conforming']];
 const BANDS = ['0--8', '9--17', '18--20', '21--23', '24--26', '27--29', '30--38', '39--47', '48+'];
+const HOSTILE_PREFIX = '<img src=x onerror="window.__xss=(window.__xss||0)+1">';
 const GROUPS = {
   exploitation_type: {
     title: 'Type of exploitation', what: 'type of exploitation', filterable: true,
@@ -86,6 +89,7 @@ const GROUPS = {
     cats: [['intimate_partner', 'Intimate partner'], ['friend', 'Friend'], ['family', 'Family member'], ['other', 'Other']],
   },
 };
+if (HOSTILE) for (const g of Object.values(GROUPS)) for (const c of g.cats) c[1] = HOSTILE_PREFIX + c[1];
 const DATA_SOURCES = [['case_management', 'Case management'], ['hotline', 'Hotline']];
 
 const PERSONS = [];

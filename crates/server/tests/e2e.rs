@@ -132,8 +132,9 @@ fn seed_demo(st: &mut dyn cthub_store::Store, admin_password: &str) {
     .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dashboard_in_chromium() {
+/// `web/` and the Chromium binary, or `None` (after saying SKIPPED) when Node.js, Chromium or
+/// `web/node_modules` is missing.
+fn prerequisites() -> Option<(PathBuf, String)> {
     let web = repo().join("web");
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if Command::new("node")
@@ -143,16 +144,74 @@ async fn dashboard_in_chromium() {
         .is_err()
     {
         skip("node is not installed");
-        return;
+        return None;
     }
     if !std::path::Path::new(&chromium).exists() {
         skip(&format!("{chromium} is missing (Debian package chromium)"));
-        return;
+        return None;
     }
     if !web.join("node_modules/playwright-core").exists() {
         skip("web/node_modules/playwright-core is missing (run npm ci in web/)");
-        return;
+        return None;
     }
+    Some((web, chromium))
+}
+
+/// Chart tooltips show labels as text: `web/e2e/tooltips.mjs` against the mock API serving
+/// labels that carry `<img src=x onerror=...>`, on a dashboard built for the test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tooltips_escape_labels_in_chromium() {
+    let Some((web, chromium)) = prerequisites() else {
+        return;
+    };
+    let dist = tempfile::tempdir().unwrap();
+    let shots = repo().join("target/e2e-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let (d, w) = (dist.path().to_path_buf(), web.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+        let built = cthub_testkit::output_within(
+            Command::new(npm)
+                .args(["run", "build", "--", "--outDir"])
+                .arg(&d)
+                .arg("--emptyOutDir")
+                .current_dir(&w),
+            std::time::Duration::from_secs(110),
+            "npm run build (the dashboard for the tooltip test)",
+        );
+        assert!(
+            built.status.success(),
+            "{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        cthub_testkit::output_within(
+            Command::new("node")
+                .arg(w.join("e2e/tooltips.mjs"))
+                .arg("--dist")
+                .arg(&d)
+                .arg("--shots")
+                .arg(&shots)
+                .args(["--chromium", &chromium]),
+            std::time::Duration::from_secs(60),
+            "node web/e2e/tooltips.mjs (tooltips in Chromium)",
+        )
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "tooltip test failed:\n{stdout}\n{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_in_chromium() {
+    let Some((web, chromium)) = prerequisites() else {
+        return;
+    };
     let server = TestServer::start("sqlite").await.unwrap();
     let password = "e2e admin password 1";
     server.with_store(move |st| seed_demo(st, password)).await;
