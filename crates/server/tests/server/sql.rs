@@ -84,8 +84,10 @@ async fn a_huge_cross_join_is_refused_in_bounded_memory() {
     let after = peak_mib();
     println!("refused in {took:?}; peak memory {before:?} -> {after:?} MiB");
     if let (Some(b0), Some(b1)) = (before, after) {
-        // the query may use 256 MiB; its batches in flight and the server around it add some
-        assert!(b1 - b0 < 700.0, "peak memory grew from {b0} to {b1} MiB");
+        // the query may use 256 MiB; its batches in flight, the server around it and other
+        // tests of this binary running meanwhile add some. Unbounded, the 36 million distinct
+        // strings would take several GiB.
+        assert!(b1 - b0 < 1024.0, "peak memory grew from {b0} to {b1} MiB");
     }
     // bounded results still work, from the cached tables
     let (s, v) = analyst
