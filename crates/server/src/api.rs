@@ -500,21 +500,40 @@ async fn indicator(
         data_source: q.data_source.filter(|s| !s.is_empty()),
     };
     let (sid, source) = resolve_source(&st, &caller, q.source.as_deref()).await?;
+    // Answers are computed once per data version: the store's changes with every write (through
+    // the server or not), a release's never.
+    let key = |version: &str, scope: Option<i64>| format!("{version}|{id}|{scope:?}|{f:?}");
     let out = match source {
         Source::Store(scope) => {
-            let frame = st.cache.store_frame(&st.pool).await?;
-            analytics::compute(&frame, def, &f, scope.as_ref().map(|o| o.id), &sid)
-                .await
-                .map_err(filter_or_internal)?
+            let (version, frame) = st.cache.store_frame_versioned(&st.pool).await?;
+            let org = scope.as_ref().map(|o| o.id);
+            st.cache
+                .answer(key(&version, org), || async {
+                    analytics::compute(&frame, def, &f, org, &sid)
+                        .await
+                        .map_err(filter_or_internal)
+                })
+                .await?
         }
-        Source::Release(r) => match &*st.cache.release(&st.pool, r.id, &r.kind).await? {
-            ReleaseData::Records(frame) => analytics::compute(frame, def, &f, None, &sid)
-                .await
-                .map_err(filter_or_internal)?,
-            ReleaseData::Dp(d) => d.compute(def, &f, &sid).map_err(ApiError::bad_request)?,
-        },
+        Source::Release(r) => {
+            let data = st.cache.release(&st.pool, r.id, &r.kind).await?;
+            st.cache
+                .answer(key(&sid, None), || async {
+                    match &*data {
+                        ReleaseData::Records(frame) => {
+                            analytics::compute(frame, def, &f, None, &sid)
+                                .await
+                                .map_err(filter_or_internal)
+                        }
+                        ReleaseData::Dp(d) => {
+                            d.compute(def, &f, &sid).map_err(ApiError::bad_request)
+                        }
+                    }
+                })
+                .await?
+        }
     };
-    Ok(Json(out))
+    Ok(Json(out.as_ref().clone()))
 }
 
 fn filter_or_internal(e: anyhow::Error) -> ApiError {

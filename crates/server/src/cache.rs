@@ -28,7 +28,12 @@ pub struct Cache {
     releases: Mutex<HashMap<i64, Arc<ReleaseData>>>,
     /// Record-level releases as the analysts' SQL sees them (the CSV's own columns).
     sql_tables: Mutex<HashMap<i64, Arc<arrow::array::RecordBatch>>>,
+    /// Indicator answers by data version, indicator, filters and scope (see [`Cache::answer`]).
+    answers: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Arc<analytics::Indicator>>>>>,
 }
+
+/// Indicator answers kept at most (each a few KiB).
+pub const MAX_ANSWERS: usize = 20_000;
 
 impl Cache {
     /// Call after a write to the store's records.
@@ -39,12 +44,19 @@ impl Cache {
     /// The store's table, rebuilt if a write happened since it was built (through this server,
     /// or by another process: the records' version is checked on every call).
     pub async fn store_frame(&self, pool: &Pool) -> ApiResult<Arc<Frame>> {
+        Ok(self.store_frame_versioned(pool).await?.1)
+    }
+
+    /// The store's table with the data version it was built at (`store@generation:count:max`):
+    /// answers computed from it are valid as long as the version is.
+    pub async fn store_frame_versioned(&self, pool: &Pool) -> ApiResult<(String, Arc<Frame>)> {
         let want = self.generation.load(Ordering::SeqCst);
         let version = pool
             .run(|s| Ok(cthub_store::hub::records_version(s)?))
             .await?;
+        let tag = |g: u64, v: (i64, i64)| format!("store@{g}:{}:{}", v.0, v.1);
         let fresh = |c: &StoreFrame| match c {
-            Some((g, v, f)) if *g == want && *v == version => Some(f.clone()),
+            Some((g, v, f)) if *g == want && *v == version => Some((tag(*g, *v), f.clone())),
             _ => None,
         };
         if let Some(f) = fresh(&*self.store.read().await) {
@@ -80,7 +92,35 @@ impl Cache {
             "analytics table of the store built"
         );
         *self.store.write().await = Some((want, version, frame.clone()));
-        Ok(frame)
+        Ok((tag(want, version), frame))
+    }
+
+    /// An indicator's answer for `key` (its source's data version, the indicator, the filters and
+    /// the caller's scope), computed once: concurrent requests for a missing key wait for one
+    /// computation, and a failed computation is not kept. Keys of an older data version are
+    /// never asked again; past [`MAX_ANSWERS`] entries the map starts afresh.
+    pub async fn answer<F, Fut>(
+        &self,
+        key: String,
+        compute: F,
+    ) -> ApiResult<Arc<analytics::Indicator>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = ApiResult<analytics::Indicator>>,
+    {
+        let cell = {
+            let mut m = self
+                .answers
+                .lock()
+                .map_err(|_| ApiError::internal("the answer cache is poisoned"))?;
+            if m.len() >= MAX_ANSWERS && !m.contains_key(&key) {
+                m.clear();
+            }
+            m.entry(key).or_default().clone()
+        };
+        cell.get_or_try_init(|| async { compute().await.map(Arc::new) })
+            .await
+            .cloned()
     }
 
     /// A release's table or marginals, loaded from its files once.

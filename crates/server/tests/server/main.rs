@@ -3,6 +3,7 @@
 mod common;
 
 mod access;
+mod answers;
 mod flow;
 mod identifiers;
 mod linkage;
