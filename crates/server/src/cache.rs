@@ -30,6 +30,29 @@ pub struct Cache {
     sql_tables: Mutex<HashMap<i64, Arc<arrow::array::RecordBatch>>>,
     /// Indicator answers by data version, indicator, filters and scope (see [`Cache::answer`]).
     answers: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Arc<analytics::Indicator>>>>>,
+    /// Indicator computations running at once, and those waiting for a slot.
+    computing: ComputeSlots,
+}
+
+/// Indicator computations waiting for a slot at most; past it a request gets 503 with
+/// `Retry-After` at once instead of a hung connection.
+pub const COMPUTE_QUEUE: usize = 64;
+
+/// Slots for indicator computations: one core is always left to the rest of the server
+/// (cached answers, health, static files), so at least one and at most cores − 1 run at once.
+struct ComputeSlots {
+    slots: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl Default for ComputeSlots {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ComputeSlots {
+            slots: tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
 }
 
 /// Indicator answers kept at most (each a few KiB).
@@ -98,7 +121,8 @@ impl Cache {
     /// An indicator's answer for `key` (its source's data version, the indicator, the filters and
     /// the caller's scope), computed once: concurrent requests for a missing key wait for one
     /// computation, and a failed computation is not kept. Keys of an older data version are
-    /// never asked again; past [`MAX_ANSWERS`] entries the map starts afresh.
+    /// never asked again; past [`MAX_ANSWERS`] entries the map starts afresh. Computations run
+    /// in bounded slots with a bounded queue (see [`COMPUTE_QUEUE`]).
     pub async fn answer<F, Fut>(
         &self,
         key: String,
@@ -118,9 +142,24 @@ impl Cache {
             }
             m.entry(key).or_default().clone()
         };
-        cell.get_or_try_init(|| async { compute().await.map(Arc::new) })
-            .await
-            .cloned()
+        cell.get_or_try_init(|| async {
+            let c = &self.computing;
+            if c.waiting.fetch_add(1, Ordering::SeqCst) >= COMPUTE_QUEUE {
+                c.waiting.fetch_sub(1, Ordering::SeqCst);
+                let mut e = ApiError::unavailable(
+                    "the server is computing many charts at once; try again in a moment",
+                );
+                e.retry_after = Some(2);
+                return Err(e);
+            }
+            let permit = c.slots.acquire().await;
+            c.waiting.fetch_sub(1, Ordering::SeqCst);
+            let _permit =
+                permit.map_err(|_| ApiError::unavailable("the server is shutting down"))?;
+            compute().await.map(Arc::new)
+        })
+        .await
+        .cloned()
     }
 
     /// A release's table or marginals, loaded from its files once.

@@ -136,3 +136,49 @@ async fn cached_answers_equal_fresh_ones_and_follow_the_data() {
     }
     server.stop().await;
 }
+
+/// A burst of distinct chart requests (each a computation) is answered, or refused at once with
+/// 503 and `Retry-After` past the queue bound; none hangs, and health answers meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_computations_is_bounded() {
+    let server = TestServer::start("sqlite").await.unwrap();
+    let seed = seed(&server).await;
+    let admin = Client::login(&server, "admin").await;
+    admin.contribute(seed.org_a, 200, 9).await;
+    let ids = [
+        "by_year",
+        "sex_age",
+        "by_citizenship",
+        "by_country",
+        "exploitation_type",
+        "flows",
+    ];
+    let mut tasks = Vec::new();
+    for k in 0..180usize {
+        let path = format!(
+            "/api/indicators/{}?source=store&year_from={}&year_to={}",
+            ids[k % ids.len()],
+            2000 + k % 17,
+            2030 - k % 13
+        );
+        let rb = admin.req(reqwest::Method::GET, &path);
+        tasks.push(tokio::spawn(async move {
+            let r = rb.send().await.unwrap();
+            let retry = r.headers().get("retry-after").is_some();
+            (r.status().as_u16(), retry)
+        }));
+    }
+    let (s, _) = Client::public(&server).get("/api/health").await;
+    assert_eq!(s, 200);
+    let (mut ok, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            (200, _) => ok += 1,
+            (503, true) => refused += 1,
+            other => panic!("a chart request answered {other:?}"),
+        }
+    }
+    println!("{ok} answered, {refused} refused with Retry-After");
+    assert!(ok > 0);
+    server.stop().await;
+}
