@@ -198,13 +198,23 @@ async fn tooltips_escape_labels_in_chromium() {
     })
     .await
     .unwrap();
+    succeeded(&out, "tooltip test");
+}
+
+/// A browser script's output: printed, and its summary when it succeeded (else the test fails
+/// with its output).
+fn succeeded(out: &std::process::Output, what: &str) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     assert!(
         out.status.success(),
-        "tooltip test failed:\n{stdout}\n{stderr}"
+        "{what} failed ({}):\n{stdout}\n{stderr}",
+        out.status
     );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+    assert_eq!(v["ok"], true, "{stdout}");
+    v
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -273,15 +283,6 @@ async fn dashboard_in_chromium() {
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "dashboard end-to-end failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
-    assert_eq!(v["ok"], true, "{stdout}");
+    succeeded(&out, "dashboard end-to-end");
     server.stop().await;
 }

@@ -83,6 +83,18 @@ const DATA_SOURCE: &[(&str, &str)] = &[
 const REGIONS_VP: &[(&str, &str)] = &[("Americas/Oceania", "AmericasOceania")];
 const GENDER_VP: &[(&str, &str)] = &[("Female", "Feminine"), ("Male", "Masculine")];
 
+impl CtdcColumn {
+    /// The value this column writes for a model code: its published label when the column
+    /// recodes, else the code itself.
+    pub fn published(&self, code: &str) -> String {
+        self.values
+            .iter()
+            .find(|(_, m)| *m == code)
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
 fn col(column: &'static str, target: Target) -> CtdcColumn {
     CtdcColumn {
         column,
@@ -418,13 +430,7 @@ fn encode(
     marker: &str,
     style: FlagStyle,
 ) -> String {
-    let publish = |code: &str| -> String {
-        c.values
-            .iter()
-            .find(|(_, m)| *m == code)
-            .map(|(p, _)| p.to_string())
-            .unwrap_or_else(|| code.to_string())
-    };
+    let publish = |code: &str| c.published(code);
     let flag_out = |v: Option<bool>| -> String {
         match (v, style) {
             (Some(true), _) => "1".into(),
@@ -576,13 +582,7 @@ pub fn public_values(schema: CtdcSchema, column: &str, last_year: u16) -> Option
         .iter()
         .map(|m| m.to_string())
         .collect();
-    let publish = |code: &str| -> String {
-        c.values
-            .iter()
-            .find(|(_, m)| *m == code)
-            .map(|(p, _)| p.to_string())
-            .unwrap_or_else(|| code.to_string())
-    };
+    let publish = |code: &str| c.published(code);
     let values: Vec<String> = match (&c.target, c.column) {
         (Target::Flag(..), _)
         | (Target::Derived, "isSexAndLabour")
