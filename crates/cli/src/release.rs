@@ -351,12 +351,8 @@ fn kanon(a: KanonArgs) -> anyhow::Result<u8> {
     }
     let cfg = cthub_privacy::ReleaseConfig::from_path(&a.config)?;
     let mut store = cthub_store::open(&a.input.store.database)?;
-    let s = load(
-        &source_of(&a.input)?,
-        account_of(&source_of(&a.input)?)?,
-        store.as_mut(),
-        false,
-    )?;
+    let source = source_of(&a.input)?;
+    let s = load(&source, account_of(&source)?, store.as_mut(), false)?;
     let base = a.config.parent().unwrap_or(Path::new("."));
     let problem = cfg.resolve(&s.table, base)?;
     let release = cthub_privacy::anonymise(&s.table, &problem)?;

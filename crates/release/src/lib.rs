@@ -192,6 +192,7 @@ fn domain_plan(
     table: &Table,
     columns: &[String],
     person_id: Option<&str>,
+    rho_full: f64,
 ) -> anyhow::Result<DomainPlan> {
     let (layout, other) = match req.source {
         Source::Store { layout, .. } => (
@@ -225,7 +226,6 @@ fn domain_plan(
             sources.push((c.clone(), DomainSource::Selected));
         }
     }
-    let rho_full = rho_of(req.epsilon, req.delta)?;
     let (selection, rho_charged, rho_mechanism) = if unlisted.is_empty() {
         (None, rho_full, rho_full)
     } else {
@@ -665,10 +665,10 @@ pub fn run(store: &mut dyn Store, req: &DpRequest, out: Option<&Path>) -> anyhow
         }
         req.person_id.clone()
     };
-    let plan = domain_plan(req, &sensitive.table, &columns, person_id.as_deref())?;
+    let plan = domain_plan(req, &sensitive.table, &columns, person_id.as_deref(), rho)?;
+    let (rho, description) = (plan.rho_charged, sensitive.description.clone());
     let job = Job {
         req,
-        rho: plan.rho_charged,
         sensitive,
         columns,
         person_id,
@@ -700,8 +700,8 @@ pub fn run(store: &mut dyn Store, req: &DpRequest, out: Option<&Path>) -> anyhow
     Ok(Released {
         kind: req.method.kind(),
         dataset,
-        description: made.description,
-        rho: made.rho,
+        description,
+        rho,
         release,
         account: made.account,
         files: made.files,
@@ -713,9 +713,6 @@ pub fn run(store: &mut dyn Store, req: &DpRequest, out: Option<&Path>) -> anyhow
 /// A computed and charged release, before it is written and registered.
 struct Made {
     title: String,
-    /// ρ charged.
-    rho: f64,
-    description: String,
     account: PrivacyAccount,
     files: Vec<(String, Vec<u8>)>,
     manifest: serde_json::Value,
@@ -726,7 +723,6 @@ struct Made {
 /// The checked request with its sensitive table and released columns.
 struct Job<'a> {
     req: &'a DpRequest,
-    rho: f64,
     sensitive: Sensitive,
     columns: Vec<String>,
     /// The person column the release bounds by (`person_id`, or [`LINKAGE_PERSON`]).
@@ -759,7 +755,13 @@ impl Job<'_> {
         record: &serde_json::Value,
     ) -> anyhow::Result<PrivacyAccount> {
         let dataset = &self.sensitive.dataset;
-        store.charge_privacy(dataset, self.rho, purpose, record, &self.req.actor)?;
+        store.charge_privacy(
+            dataset,
+            self.plan.rho_charged,
+            purpose,
+            record,
+            &self.req.actor,
+        )?;
         store
             .privacy_account(dataset)?
             .context("the ledger account vanished")
@@ -771,7 +773,7 @@ impl Job<'_> {
         length: usize,
         asked_hierarchies: &[String],
     ) -> anyhow::Result<Made> {
-        let (req, rho, columns) = (self.req, self.rho, self.columns.clone());
+        let (req, rho, columns) = (self.req, self.plan.rho_charged, self.columns.clone());
         let mut config = AggregateConfig::new(columns.clone(), self.plan.rho_mechanism);
         config.public_domains = self.plan.domains.clone();
         config.other_value = self.plan.other.clone();
@@ -823,8 +825,6 @@ impl Job<'_> {
         ];
         Ok(Made {
             title: format!("DP aggregates of {}", self.sensitive.dataset),
-            rho,
-            description: self.sensitive.description.clone(),
             account: acc,
             files,
             manifest: serde_json::json!({"epsilon": req.epsilon, "delta": req.delta, "rho": rho,
@@ -842,7 +842,7 @@ impl Job<'_> {
     }
 
     fn synthetic(self, store: &mut dyn Store, seed: u64) -> anyhow::Result<Made> {
-        let (req, rho, columns) = (self.req, self.rho, self.columns.clone());
+        let (req, rho, columns) = (self.req, self.plan.rho_charged, self.columns.clone());
         let mut config = SynthConfig::new(self.plan.rho_mechanism);
         config.public_domains = self.plan.domains.clone();
         config.other_value = self.plan.other.clone();
@@ -906,8 +906,6 @@ impl Job<'_> {
         let quality = &q.quality;
         Ok(Made {
             title: format!("DP synthetic data of {}", self.sensitive.dataset),
-            rho,
-            description: self.sensitive.description.clone(),
             account: acc,
             files,
             manifest: serde_json::json!({"epsilon": req.epsilon, "delta": req.delta, "rho": rho,

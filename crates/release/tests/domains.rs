@@ -48,20 +48,28 @@ fn rare_value_file(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// The store (with a budget for the file) and the rare-value file as a release source.
+fn rare_value_source(dir: &Path) -> (Box<dyn Store>, Source) {
+    let path = rare_value_file(dir);
+    let mut s = store(dir);
+    let dataset = cthub_release::file_dataset(&path).unwrap();
+    s.set_privacy_budget(&dataset, "rare", 1e9, "test").unwrap();
+    (
+        s,
+        Source::File {
+            path,
+            delimiter: b',',
+        },
+    )
+}
+
 /// A value present in exactly one record appears in no release: not in the synthetic records,
 /// the aggregates, their value lists or any report. 500 synthetic and 500 aggregate releases
 /// (fresh noise each); the selection's failure probability is δ/2 = 5e-7 per release.
 #[test]
 fn a_value_of_one_record_is_never_released() {
     let dir = tempfile::tempdir().unwrap();
-    let path = rare_value_file(dir.path());
-    let mut s = store(dir.path());
-    let dataset = cthub_release::file_dataset(&path).unwrap();
-    s.set_privacy_budget(&dataset, "rare", 1e9, "test").unwrap();
-    let source = Source::File {
-        path: path.clone(),
-        delimiter: b',',
-    };
+    let (mut s, source) = rare_value_source(dir.path());
     let runs: usize = std::env::var("CTHUB_DOMAIN_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -115,14 +123,7 @@ fn a_value_of_one_record_is_never_released() {
 #[test]
 fn declared_lists_replace_the_selection() {
     let dir = tempfile::tempdir().unwrap();
-    let path = rare_value_file(dir.path());
-    let mut s = store(dir.path());
-    let dataset = cthub_release::file_dataset(&path).unwrap();
-    s.set_privacy_budget(&dataset, "rare", 1e9, "test").unwrap();
-    let source = Source::File {
-        path,
-        delimiter: b',',
-    };
+    let (mut s, source) = rare_value_source(dir.path());
     let mut req = request(source.clone(), Method::Synthetic { seed: 2 });
     req.domains = vec![
         (

@@ -1203,7 +1203,7 @@ async fn upload_discard(
     let actor = caller.actor();
     let done = st
         .pool
-        .run(move |s| Ok(hub::finish_upload(s, u.id, None, &actor)?))
+        .run(move |s| Ok(hub::discard_upload(s, u.id, &actor)?))
         .await?;
     Ok(Json(upload_json(&done, true)))
 }

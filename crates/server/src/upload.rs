@@ -138,7 +138,8 @@ impl std::fmt::Display for Rejected {
 }
 impl std::error::Error for Rejected {}
 
-/// Imports a validated upload into the store (one transaction); returns the contribution id.
+/// Imports a file into the store (one transaction), through the same validation and staging as
+/// an upload; returns the contribution id.
 pub fn commit(
     store: &mut dyn Store,
     name: &str,
@@ -146,38 +147,57 @@ pub fn commit(
     organisation: &str,
     by: &str,
 ) -> anyhow::Result<i64> {
-    import(store, name, content, organisation, by, None)
+    let v = validate(name, content)?;
+    import_staged(store, &v.staged, organisation, by, None)
 }
 
 /// Imports a staged upload's rows and marks the upload committed in the same transaction: a
 /// concurrent commit or discard of the same upload makes one of the two fail with a conflict
 /// and leaves no contribution behind. An upload stored before staging existed holds its raw
-/// file, which is read again.
+/// file, which is validated again first.
 pub fn commit_upload(
     store: &mut dyn Store,
     upload: &cthub_store::hub::Upload,
     content: &[u8],
     by: &str,
 ) -> anyhow::Result<i64> {
-    let Some(staged) = content.strip_prefix(STAGED_MAGIC) else {
-        return import(
-            store,
-            &upload.file_name,
-            content,
-            &upload.organisation.name,
-            by,
-            Some(upload.id),
-        );
+    let restaged;
+    let staged = if content.starts_with(STAGED_MAGIC) {
+        content
+    } else {
+        restaged = validate(&upload.file_name, content)?.staged;
+        &restaged
     };
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(zstd::Decoder::new(staged)?));
+    import_staged(
+        store,
+        staged,
+        &upload.organisation.name,
+        by,
+        Some(upload.id),
+    )
+}
+
+/// Imports staged rows as one contribution of `organisation`; with `upload`, marks that upload
+/// committed in the import's transaction.
+fn import_staged(
+    store: &mut dyn Store,
+    staged: &[u8],
+    organisation: &str,
+    by: &str,
+    upload: Option<i64>,
+) -> anyhow::Result<i64> {
+    let body = staged
+        .strip_prefix(STAGED_MAGIC)
+        .ok_or_else(|| anyhow::anyhow!("not staged rows"))?;
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(zstd::Decoder::new(body)?));
     let mut next = || -> anyhow::Result<Staged> {
         let l = lines
             .next()
-            .ok_or_else(|| anyhow::anyhow!("upload {}: the staged rows end early", upload.id))??;
+            .ok_or_else(|| anyhow::anyhow!("the staged rows end early"))??;
         Ok(serde_json::from_str(&l)?)
     };
     let Staged::Source(info) = next()? else {
-        anyhow::bail!("upload {}: the staged rows lack their source", upload.id);
+        anyhow::bail!("the staged rows lack their source");
     };
     if let Some(c) = store.contribution_by_hash(&info.sha256)? {
         anyhow::bail!(cthub_store::StoreError::AlreadyImported {
@@ -186,7 +206,7 @@ pub fn commit_upload(
         });
     }
     let meta = ContributionMeta {
-        organisation: upload.organisation.name.clone(),
+        organisation: organisation.to_string(),
         imported_by: by.to_string(),
         source: info,
         synthetic: false,
@@ -196,45 +216,15 @@ pub fn commit_upload(
         match next()? {
             Staged::Row(row) => tx.add(&row)?,
             Staged::Summary(summary) => {
-                return Ok(tx.commit_upload(&summary, upload.id, by)?.id);
+                let c = match upload {
+                    Some(id) => tx.commit_upload(&summary, id, by)?,
+                    None => tx.commit(&summary)?,
+                };
+                return Ok(c.id);
             }
-            Staged::Source(_) => anyhow::bail!("upload {}: a second source line", upload.id),
+            Staged::Source(_) => anyhow::bail!("the staged rows hold a second source"),
         }
     }
-}
-
-fn import(
-    store: &mut dyn Store,
-    name: &str,
-    content: &[u8],
-    organisation: &str,
-    by: &str,
-    upload: Option<i64>,
-) -> anyhow::Result<i64> {
-    let (_dir, path) = temp_file(name, content)?;
-    let mut p = cthub_ingest::prepare(&path, &ImportOptions::default())?;
-    if let Some(c) = store.contribution_by_hash(&p.info.sha256)? {
-        anyhow::bail!(cthub_store::StoreError::AlreadyImported {
-            contribution_id: c.id,
-            file: c.file_name,
-        });
-    }
-    let meta = ContributionMeta {
-        organisation: organisation.to_string(),
-        imported_by: by.to_string(),
-        source: p.info.clone(),
-        synthetic: false,
-    };
-    let mut tx = store.begin_import(&meta)?;
-    while let Some(row) = p.next_row()? {
-        tx.add(&row)?;
-    }
-    let summary = p.into_summary();
-    let c = match upload {
-        Some(id) => tx.commit_upload(&summary, id, by)?,
-        None => tx.commit(&summary)?,
-    };
-    Ok(c.id)
 }
 
 /// The report's issues as CSV.

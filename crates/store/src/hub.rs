@@ -114,13 +114,6 @@ pub enum UploadStatus {
 }
 
 impl UploadStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            UploadStatus::Validated => "validated",
-            UploadStatus::Committed => "committed",
-            UploadStatus::Discarded => "discarded",
-        }
-    }
     fn parse(s: &str) -> Result<Self> {
         Ok(match s {
             "validated" => UploadStatus::Validated,
@@ -132,7 +125,7 @@ impl UploadStatus {
 }
 
 /// A file uploaded through the server, validated, waiting for its contributor to commit or
-/// discard it. The content is kept only until then.
+/// discard it. Its staged rows are kept only until then.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Upload {
     pub id: i64,
@@ -809,24 +802,15 @@ pub fn upload_content(store: &mut dyn Store, id: i64) -> Result<Vec<u8>> {
     })
 }
 
-/// Commits (with the contribution it became) or discards a validated upload; its staged content
-/// is deleted either way. [`StoreError::Conflict`] when it was already decided.
-pub fn finish_upload(
-    store: &mut dyn Store,
-    id: i64,
-    contribution_id: Option<i64>,
-    actor: &str,
-) -> Result<Upload> {
-    let status = if contribution_id.is_some() {
-        UploadStatus::Committed
-    } else {
-        UploadStatus::Discarded
-    };
+/// Discards a validated upload: its staged content is deleted. [`StoreError::Conflict`] when it
+/// was already decided. (A commit decides the upload inside its import's transaction:
+/// [`crate::ImportTx::commit_upload`].)
+pub fn discard_upload(store: &mut dyn Store, id: i64, actor: &str) -> Result<Upload> {
     tx(store, |db| {
         let n = db.exec(
-            "UPDATE upload SET status = $1, contribution_id = $2, content = NULL \
-             WHERE id = $3 AND status = 'validated'",
-            &[status.as_str().into(), contribution_id.into(), id.into()],
+            "UPDATE upload SET status = 'discarded', content = NULL \
+             WHERE id = $1 AND status = 'validated'",
+            &[id.into()],
         )?;
         if n == 0 {
             return Err(StoreError::Conflict(format!(
@@ -836,15 +820,8 @@ pub fn finish_upload(
         audit(
             db,
             actor,
-            &format!(
-                "upload.{}",
-                if contribution_id.is_some() {
-                    "commit"
-                } else {
-                    "discard"
-                }
-            ),
-            serde_json::json!({"id": id, "contribution_id": contribution_id}),
+            "upload.discard",
+            serde_json::json!({"id": id, "contribution_id": null}),
         )?;
         upload_row(&db.query_one(
             &format!("SELECT {UPLOAD_COLS} FROM {UPLOAD_FROM} WHERE p.id = $1"),

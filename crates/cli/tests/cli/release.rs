@@ -412,6 +412,20 @@ fn opens_in_browser(page: &Path, must_contain: &str) {
     );
 }
 
+/// The columns of ARX's Adult file, each with its ARX hierarchy (the first eight are its
+/// quasi-identifiers).
+const ADULT_COLUMNS: [&str; 9] = [
+    "sex",
+    "age",
+    "race",
+    "marital-status",
+    "education",
+    "native-country",
+    "workclass",
+    "occupation",
+    "salary-class",
+];
+
 #[test]
 fn releases_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -436,16 +450,7 @@ fn adult_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cthub.db").to_string_lossy().into_owned();
     let mut toml = String::from("suppression_limit = 0.05\nmetric = \"discernibility\"\n");
-    for q in [
-        "sex",
-        "age",
-        "race",
-        "marital-status",
-        "education",
-        "native-country",
-        "workclass",
-        "occupation",
-    ] {
+    for q in &ADULT_COLUMNS[..8] {
         toml.push_str(&format!(
             "[[quasi_identifier]]\ncolumn = \"{q}\"\nhierarchy_file = \"{}\"\n",
             adult.join(format!("adult_hierarchy_{q}.csv")).display()
@@ -496,19 +501,7 @@ fn adult_file() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // Adult's value lists are public (ARX's hierarchies list them): declared, so no budget goes
     // to partition selection and rare values keep their meaning
-    let domains = [
-        "sex",
-        "age",
-        "race",
-        "marital-status",
-        "education",
-        "native-country",
-        "workclass",
-        "occupation",
-        "salary-class",
-    ]
-    .iter()
-    .flat_map(|q| {
+    let domains = ADULT_COLUMNS.iter().flat_map(|q| {
         [
             "--domain".to_string(),
             format!(
